@@ -1,0 +1,47 @@
+from django.contrib.auth import authenticate, get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+User = get_user_model()
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "nickname"]
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[\w.@+-]{3,150}$",
+        max_length=150,
+        error_messages={
+            "invalid": "Use 3-150 letters, digits and @/./+/-/_ only.",
+        },
+    )
+    password = serializers.CharField(write_only=True, max_length=128)
+    nickname = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+    def validate_username(self, value):
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("This username is taken.", code="username_taken")
+        return value
+
+    def validate(self, attrs):
+        try:
+            password_validation.validate_password(attrs["password"], User(username=attrs["username"]))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from None
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, write_only=True)
+
+    def validate(self, attrs):
+        user = authenticate(self.context.get("request"), username=attrs["username"], password=attrs["password"])
+        if user is None:
+            raise serializers.ValidationError("Unable to log in with these credentials.", code="bad_credentials")
+        attrs["user"] = user
+        return attrs

@@ -1,0 +1,41 @@
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .serializers import RegisterSerializer, TokenSerializer, UserSerializer
+
+User = get_user_model()
+
+
+class RegisterView(APIView):
+    throttle_scope = "auth"
+    authentication_classes = []
+
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: inline_serializer("Registered", {"token": serializers.CharField(), "user": UserSerializer()})},
+    )
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = User.objects.create_user(data["username"], password=data["password"], nickname=data["nickname"])
+        token = Token.objects.create(user=user)
+        return Response({"token": token.key, "user": UserSerializer(user).data}, status=status.HTTP_201_CREATED)
+
+
+class TokenView(APIView):
+    throttle_scope = "auth"
+    authentication_classes = []
+
+    @extend_schema(
+        request=TokenSerializer, responses={200: inline_serializer("Token", {"token": serializers.CharField()})}
+    )
+    def post(self, request):
+        serializer = TokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})

@@ -1,0 +1,71 @@
+"""Every API error is JSON `{"code", "detail"}`; validation errors add `fields`."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def _first_messages(fields, prefix=""):
+    for name, messages in fields.items():
+        label = f"{prefix}{name}"
+        if isinstance(messages, dict):
+            yield from _first_messages(messages, f"{label}.")
+        elif isinstance(messages, list) and messages and isinstance(messages[0], dict):
+            for item in messages:
+                yield from _first_messages(item, f"{label}.")
+        else:
+            text = messages[0] if isinstance(messages, list) and messages else messages
+            yield text if name == "non_field_errors" else f"{label}: {text}"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        codes = exc.get_codes()
+        body = {
+            "code": "invalid",
+            "detail": "; ".join(str(m) for m in _first_messages(fields)),
+            "fields": response.data,
+        }
+        if isinstance(codes, dict) and list(codes) == ["non_field_errors"] and len(codes["non_field_errors"]) == 1:
+            body["code"] = codes["non_field_errors"][0]
+        elif isinstance(codes, list) and len(codes) == 1:
+            body["code"] = codes[0]
+        response.data = body
+    else:
+        code = exc.get_codes()
+        response.data = {"code": code if isinstance(code, str) else exc.default_code, "detail": str(exc.detail)}
+        extra = getattr(exc, "extra", None)
+        if extra:
+            response.data.update(extra)
+    return response
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "server_error", "detail": "Internal server error."}, status=500)
+    from django.views.defaults import server_error as default
+
+    return default(request)

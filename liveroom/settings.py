@@ -1,0 +1,238 @@
+"""liveroom settings: one module, driven by the environment (see README, "Configuration")."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name, default=None):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use on/off, true/false, 1/0).")
+
+
+def env_int(name, default, *, minimum=None):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def env_choice(name, default, choices):
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} must be one of: {', '.join(choices)}.")
+    return value
+
+
+def env_secret(name, dev_default):
+    """A secret: required when DEBUG is off, a fixed development value otherwise."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off.")
+
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-for-liveroom")
+ALLOWED_HOSTS = [
+    h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "rooms",
+    "moderation",
+    "callbacks",
+    "livecloud",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "liveroom.urls"
+WSGI_APPLICATION = "liveroom.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: SQLite when DATABASE_URL is unset (embedded default for `make run`).
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: optional. Without it counters live in the database and caches are per process.
+REDIS_URL = env_str("REDIS_URL") or None
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "liveroom")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Celery: Redis as broker when configured, else an embedded SQLite broker (no server needed).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{BASE_DIR / 'celery-broker.sqlite3'}"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60, minimum=1)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 15
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {}
+
+# Rooms and timings (seconds).
+PUSH_URL_TTL = env_int("PUSH_URL_TTL", 24 * 3600, minimum=60)
+PLAY_URL_TTL = env_int("PLAY_URL_TTL", 6 * 3600, minimum=60)
+SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60, minimum=1)
+OFFLINE_STRIKES = env_int("OFFLINE_STRIKES", 3, minimum=1)
+RECONNECT_WINDOW = env_int("RECONNECT_WINDOW", 60, minimum=0)
+PENDING_TTL = env_int("PENDING_TTL", 30 * 60, minimum=1)
+COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
+CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
+
+# Tencent. Development defaults point at the local simulator (livecloud_simulator).
+LIVE_CLOUD = env_choice("LIVE_CLOUD", "api3", ("api3", "legacy"))
+TENCENT_SECRET_ID = env_secret("TENCENT_SECRET_ID", "AKIDdevsimulator")
+TENCENT_SECRET_KEY = env_secret("TENCENT_SECRET_KEY", "dev-simulator-secret-key")
+TENCENT_LIVE_ENDPOINT = env_str("TENCENT_LIVE_ENDPOINT", "http://127.0.0.1:8100" if DEBUG else "") or None
+TENCENT_LIVE_APPID = env_str("TENCENT_LIVE_APPID", "1250000000")
+TENCENT_LIVE_BIZID = env_str("TENCENT_LIVE_BIZID", "8888")
+TENCENT_LIVE_PUSH_DOMAIN = env_str("TENCENT_LIVE_PUSH_DOMAIN", "127.0.0.1:1935")
+TENCENT_LIVE_PLAY_DOMAIN = env_str("TENCENT_LIVE_PLAY_DOMAIN", "127.0.0.1:8080")
+TENCENT_LIVE_PLAY_SCHEME = env_choice("TENCENT_LIVE_PLAY_SCHEME", "http" if DEBUG else "https", ("http", "https"))
+TENCENT_LIVE_APP_NAME = env_str("TENCENT_LIVE_APP_NAME", "live")
+TENCENT_LIVE_PUSH_KEY = env_secret("TENCENT_LIVE_PUSH_KEY", "dev-push-key")
+TENCENT_LIVE_PLAY_KEY = env_str("TENCENT_LIVE_PLAY_KEY", "") or None
+TENCENT_LIVE_CALLBACK_KEY = env_secret("TENCENT_LIVE_CALLBACK_KEY", "dev-callback-key")
+TENCENT_LIVE_API_KEY = (
+    env_secret("TENCENT_LIVE_API_KEY", "dev-api-key")
+    if LIVE_CLOUD == "legacy"
+    else env_str("TENCENT_LIVE_API_KEY", "dev-api-key")
+)
+TENCENT_LIVE_TIMEOUT = env_int("TENCENT_LIVE_TIMEOUT", 5, minimum=1)
+SIM_CALLBACK_URL = env_str("SIM_CALLBACK_URL", "http://127.0.0.1:8000/callbacks/tencent/")
+
+# REST API
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "liveroom.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env_str("THROTTLE_AUTH", "30/min"),
+        "room_write": env_str("THROTTLE_ROOM_WRITE", "60/min"),
+        "counter": env_str("THROTTLE_COUNTER", "600/min"),
+    },
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "liveroom API",
+    "DESCRIPTION": "Live-room list backend on Tencent Cloud Live.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/studio/"
+LOGOUT_REDIRECT_URL = "/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

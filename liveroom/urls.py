@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.views import RegisterView, TokenView
+
+from .views import healthz
+
+handler404 = "liveroom.errors.not_found"
+handler500 = "liveroom.errors.server_error"
+
+api_v1 = [
+    path("auth/register/", RegisterView.as_view(), name="register"),
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("", include("rooms.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("healthz", healthz, name="healthz"),
+]

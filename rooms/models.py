@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Room(models.Model):
+    """A live room. Its `status` is written only by `rooms.services`."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        LIVE = "live", "Live"
+        INTERRUPTED = "interrupted", "Interrupted"
+        CLOSED = "closed", "Closed"
+        BANNED = "banned", "Banned"
+
+    class CloseReason(models.TextChoices):
+        OWNER = "owner", "Closed by owner"
+        STREAM_ENDED = "stream_ended", "Stream ended"
+        ZOMBIE = "zombie", "Stream vanished (zombie)"
+        EXPIRED = "expired", "Never went live"
+        REPLACED = "replaced", "Replaced by a new room"
+
+    OPEN_STATUSES = (Status.CREATED, Status.LIVE, Status.INTERRUPTED)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rooms")
+    stream_id = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=64)
+    cover_url = models.URLField(max_length=500, blank=True)
+    location = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    close_reason = models.CharField(max_length=16, choices=CloseReason.choices, blank=True)
+    viewer_count = models.PositiveBigIntegerField(default=0)
+    like_count = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    interrupted_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    last_seen_live_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(
+        null=True, blank=True, help_text="Time of the newest cloud event applied; older events are ignored."
+    )
+    offline_strikes = models.PositiveSmallIntegerField(default=0)
+    push_sequence = models.CharField(max_length=64, blank=True, help_text="Tencent's sequence of the current push.")
+    snapshot_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=Q(status__in=["created", "live", "interrupted"]),
+                name="one_open_room_per_owner",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-started_at", "-id"], name="room_list_started"),
+            models.Index(fields=["status", "-viewer_count", "-id"], name="room_list_viewers"),
+            models.Index(fields=["status", "-like_count", "-id"], name="room_list_likes"),
+            models.Index(fields=["owner", "-created_at"], name="room_owner_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.stream_id})"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class RoomEvent(models.Model):
+    """One row per status transition of a room."""
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        CALLBACK = "callback", "Tencent callback"
+        SWEEPER = "sweeper", "Sweeper"
+        ADMIN = "admin", "Admin"
+        SYSTEM = "system", "System"
+        XIAOZHIBO = "xiaozhibo", "Xiaozhibo protocol"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
+    old_status = models.CharField(max_length=16, choices=Room.Status.choices)
+    new_status = models.CharField(max_length=16, choices=Room.Status.choices)
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.room_id}: {self.old_status} → {self.new_status}"

@@ -1,0 +1,31 @@
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+
+
+def _positive_int(request, name, default, maximum=None):
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1 or (maximum is not None and value > maximum):
+        bound = f"between 1 and {maximum}" if maximum else "a whole number of at least 1"
+        raise ValidationError({name: [f"Must be {bound}; got {raw!r}."]})
+    return value
+
+
+class RoomPagination(PageNumberPagination):
+    """`page` from 1, `page_size` 1-100 (default 20); anything else is a 400."""
+
+    page_size = 20
+    max_page_size = 100
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request):
+        return _positive_int(request, "page_size", self.page_size, self.max_page_size)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        _positive_int(request, "page", 1)
+        return super().paginate_queryset(queryset, request, view)

@@ -1,0 +1,88 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.serializers import UserSerializer
+
+from . import stream_urls
+from .models import Room
+
+
+class PlayUrlsSerializer(serializers.Serializer):
+    rtmp = serializers.CharField()
+    flv = serializers.CharField()
+    hls = serializers.CharField()
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    owner = UserSerializer(read_only=True)
+    play_urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Room
+        fields = [
+            "id",
+            "stream_id",
+            "title",
+            "cover_url",
+            "location",
+            "status",
+            "close_reason",
+            "owner",
+            "viewer_count",
+            "like_count",
+            "created_at",
+            "started_at",
+            "ended_at",
+            "play_urls",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PlayUrlsSerializer(allow_null=True))
+    def get_play_urls(self, room):
+        if room.status != Room.Status.LIVE:
+            return None
+        return stream_urls.play_urls(room.stream_id, now=self.context.get("now"))
+
+
+class RoomWithPushUrlSerializer(RoomSerializer):
+    push_url = serializers.SerializerMethodField()
+    push_url_expires_at = serializers.SerializerMethodField()
+
+    class Meta(RoomSerializer.Meta):
+        fields = [*RoomSerializer.Meta.fields, "push_url", "push_url_expires_at"]
+        read_only_fields = fields
+
+    def _push(self, room):
+        if not hasattr(self, "_push_cache"):
+            self._push_cache = stream_urls.push_url(room.stream_id)
+        return self._push_cache
+
+    def get_push_url(self, room) -> str:
+        return self._push(room)[0]
+
+    def get_push_url_expires_at(self, room) -> str:
+        return serializers.DateTimeField().to_representation(self._push(room)[1])
+
+
+class RoomInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=64, min_length=1, trim_whitespace=True)
+    cover_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    location = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class RoomUpdateSerializer(RoomInputSerializer):
+    title = serializers.CharField(max_length=64, min_length=1, trim_whitespace=True, required=False)
+    cover_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    location = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class LikeSerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=50, default=1)
+
+
+class ViewerCountSerializer(serializers.Serializer):
+    viewer_count = serializers.IntegerField()
+
+
+class LikeCountSerializer(serializers.Serializer):
+    like_count = serializers.IntegerField()

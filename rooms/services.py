@@ -1,0 +1,143 @@
+"""The only writer of `Room.status`.
+
+Every transition is a guarded conditional UPDATE: it applies only when the room is still in
+one of the allowed states, records one `RoomEvent`, and returns False (not an error) when
+another actor got there first. Cloud events carry `sequence` and `event_time`; a stream-end
+for another push sequence, or an event older than the last one applied, changes nothing.
+"""
+
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import Room, RoomEvent
+from .signals import room_status_changed
+
+Status = Room.Status
+Source = RoomEvent.Source
+
+
+def new_stream_id() -> str:
+    """`{BIZID}_` + 20 random hex digits: unguessable, and valid in live-code mode."""
+    return f"{settings.TENCENT_LIVE_BIZID}_{secrets.token_hex(10)}"
+
+
+def create_room(owner, *, title, cover_url="", location="", source=Source.API) -> Room:
+    """Open a new room for `owner`, closing any open room of theirs as `replaced`.
+
+    Creations by one owner are serialised on the owner's row, so two racing requests end with
+    exactly one open room (the database constraint backs this up).
+    """
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        for previous in Room.objects.filter(owner=owner, status__in=Room.OPEN_STATUSES):
+            close_room(previous, reason=Room.CloseReason.REPLACED, source=source, actor=owner)
+        return Room.objects.create(
+            owner=owner, stream_id=new_stream_id(), title=title, cover_url=cover_url, location=location
+        )
+
+
+def mark_live(room, *, source, actor=None, sequence="", event_time: datetime | None = None) -> bool:
+    """created / interrupted → live. On a room already live, a new push `sequence` is adopted
+    (a quick reconnect) without a new event. Returns True when the status changed."""
+    now = timezone.now()
+    fields = {
+        "started_at": Coalesce(F("started_at"), now),
+        "interrupted_at": None,
+        "last_seen_live_at": now,
+        "offline_strikes": 0,
+    }
+    if sequence:
+        fields["push_sequence"] = sequence
+    changed = _transition(
+        room,
+        Status.LIVE,
+        (Status.CREATED, Status.INTERRUPTED),
+        source=source,
+        actor=actor,
+        event_time=event_time,
+        **fields,
+    )
+    if not changed and sequence:
+        Room.objects.filter(_newer(event_time), pk=room.pk, status=Status.LIVE).exclude(push_sequence=sequence).update(
+            push_sequence=sequence, last_seen_live_at=now, offline_strikes=0, **_event_fields(event_time)
+        )
+    return changed
+
+
+def mark_interrupted(room, *, source, sequence="", event_time: datetime | None = None) -> bool:
+    """live → interrupted, only for the current push `sequence` when one is given."""
+    guard = Q(push_sequence=sequence) | Q(push_sequence="") if sequence else Q()
+    return _transition(
+        room,
+        Status.INTERRUPTED,
+        (Status.LIVE,),
+        source=source,
+        guard=guard,
+        event_time=event_time,
+        interrupted_at=timezone.now(),
+    )
+
+
+def close_room(room, *, reason, source, actor=None, event_time: datetime | None = None, guard=None) -> bool:
+    """Any open state → closed with `reason` (a `Room.CloseReason`). Idempotent."""
+    return _transition(
+        room,
+        Status.CLOSED,
+        Room.OPEN_STATUSES,
+        source=source,
+        actor=actor,
+        reason=reason,
+        event_time=event_time,
+        guard=guard,
+        close_reason=reason,
+        ended_at=timezone.now(),
+    )
+
+
+def ban_room(room, *, source=Source.ADMIN, actor=None, reason="") -> bool:
+    """Any state but banned → banned. The room leaves the list at once."""
+    allowed = (*Room.OPEN_STATUSES, Status.CLOSED)
+    return _transition(
+        room,
+        Status.BANNED,
+        allowed,
+        source=source,
+        actor=actor,
+        reason=reason,
+        ended_at=Coalesce(F("ended_at"), timezone.now()),
+    )
+
+
+def _newer(event_time):
+    if event_time is None:
+        return Q()
+    return Q(last_event_at__isnull=True) | Q(last_event_at__lte=event_time)
+
+
+def _event_fields(event_time):
+    return {"last_event_at": event_time} if event_time is not None else {}
+
+
+def _transition(room, new, allowed, *, source, actor=None, reason="", guard=None, event_time=None, **fields) -> bool:
+    guard = (guard or Q()) & _newer(event_time)
+    fields.update(_event_fields(event_time))
+    for old in allowed:
+        with transaction.atomic():
+            if not Room.objects.filter(guard, pk=room.pk, status=old).update(status=new, **fields):
+                continue
+            RoomEvent.objects.create(
+                room_id=room.pk, old_status=old, new_status=new, reason=reason or "", actor=actor, source=source
+            )
+            transaction.on_commit(
+                lambda old=old: room_status_changed.send(sender=Room, room_id=room.pk, old_status=old, new_status=new)
+            )
+        room.refresh_from_db()
+        return True
+    return False

@@ -1,0 +1,158 @@
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from liveroom.errors import Conflict
+
+from . import counters, services
+from .filters import RoomFilter
+from .models import Room, RoomEvent
+from .pagination import RoomPagination
+from .serializers import (
+    LikeCountSerializer,
+    LikeSerializer,
+    RoomInputSerializer,
+    RoomSerializer,
+    RoomUpdateSerializer,
+    RoomWithPushUrlSerializer,
+    ViewerCountSerializer,
+)
+
+OWNER_ACTIONS = {"partial_update", "live", "destroy", "push_url"}
+THROTTLE_SCOPES = {
+    "create": "room_write",
+    "partial_update": "room_write",
+    "live": "room_write",
+    "destroy": "room_write",
+    "push_url": "room_write",
+    "join": "counter",
+    "like": "counter",
+}
+
+
+def room_conflict(room):
+    if room.status == Room.Status.BANNED:
+        return Conflict("This room was banned by a moderator.", code="room_banned")
+    return Conflict("This room is closed.", code="room_closed")
+
+
+class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The live-room list and a room's lifecycle, as seen by the app."""
+
+    serializer_class = RoomSerializer
+    pagination_class = RoomPagination
+    filterset_class = RoomFilter
+    filter_backends = [DjangoFilterBackend]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        rooms = Room.objects.select_related("owner")
+        if self.action == "list":
+            return rooms.filter(status=Room.Status.LIVE)
+        return rooms
+
+    def get_permissions(self):
+        if self.action in OWNER_ACTIONS | {"create", "mine"}:
+            return [permissions.IsAuthenticated()]
+        return [permissions.AllowAny()]
+
+    def get_throttles(self):
+        self.throttle_scope = THROTTLE_SCOPES.get(self.action)
+        return [ScopedRateThrottle()] if self.throttle_scope else []
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def get_object(self):
+        """A live room for anyone; any room for its owner and staff; 404 otherwise."""
+        user = self.request.user
+        visible = Q(status=Room.Status.LIVE)
+        if user.is_staff:
+            visible = Q()
+        elif user.is_authenticated:
+            visible |= Q(owner=user)
+        room = get_object_or_404(self.get_queryset().filter(visible), pk=self.kwargs["pk"])
+        if self.action in OWNER_ACTIONS and room.owner_id != user.pk:
+            raise PermissionDenied("Only the room's owner can do this.", code="not_owner")
+        return room
+
+    def _owned_open_room(self):
+        room = self.get_object()
+        if not room.is_open:
+            raise room_conflict(room)
+        return room
+
+    @extend_schema(responses=RoomSerializer(many=True))
+    @action(detail=False)
+    def mine(self, request):
+        rooms = Room.objects.select_related("owner").filter(owner=request.user).order_by("-created_at", "-id")
+        page = self.paginate_queryset(rooms)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=RoomInputSerializer, responses={201: RoomWithPushUrlSerializer})
+    def create(self, request):
+        data = self._validated(RoomInputSerializer)
+        room = services.create_room(request.user, **data)
+        return Response(
+            RoomWithPushUrlSerializer(room, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=RoomUpdateSerializer, responses=RoomSerializer)
+    def partial_update(self, request, pk=None):
+        room = self._owned_open_room()
+        data = self._validated(RoomUpdateSerializer, partial=True)
+        if data:
+            Room.objects.filter(pk=room.pk).update(**data)
+            room.refresh_from_db()
+        return Response(self.get_serializer(room).data)
+
+    @extend_schema(request=None, responses=RoomSerializer)
+    @action(detail=True, methods=["post"])
+    def live(self, request, pk=None):
+        room = self.get_object()
+        if room.status != Room.Status.LIVE:
+            services.mark_live(room, source=RoomEvent.Source.API, actor=request.user)
+        if room.status != Room.Status.LIVE:
+            raise room_conflict(room)
+        return Response(self.get_serializer(room).data)
+
+    def destroy(self, request, pk=None):
+        room = self.get_object()
+        services.close_room(room, reason=Room.CloseReason.OWNER, source=RoomEvent.Source.API, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=RoomWithPushUrlSerializer)
+    @action(detail=True, methods=["post"], url_path="push-url")
+    def push_url(self, request, pk=None):
+        room = self._owned_open_room()
+        return Response(RoomWithPushUrlSerializer(room, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses={202: ViewerCountSerializer})
+    @action(detail=True, methods=["post"])
+    def join(self, request, pk=None):
+        return Response({"viewer_count": self._increment("viewer_count", 1)}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=LikeSerializer, responses={202: LikeCountSerializer})
+    @action(detail=True, methods=["post"])
+    def like(self, request, pk=None):
+        amount = self._validated(LikeSerializer)["count"]
+        return Response({"like_count": self._increment("like_count", amount)}, status=status.HTTP_202_ACCEPTED)
+
+    def _increment(self, field, amount):
+        value = counters.increment(int(self.kwargs["pk"]), field, amount)
+        if value is None:
+            room = get_object_or_404(Room.objects.exclude(status=Room.Status.CREATED), pk=self.kwargs["pk"])
+            raise Conflict("This room is not live.", code="room_not_live") if room.is_open else room_conflict(room)
+        return value
+
+    def _validated(self, serializer_class, **kwargs):
+        serializer = serializer_class(data=self.request.data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

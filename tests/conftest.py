@@ -1,0 +1,95 @@
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from rooms import services
+from rooms.models import Room, RoomEvent
+
+
+@pytest.fixture(autouse=True)
+def redis_namespace(settings):
+    """A Redis key prefix of its own for each test (caches, counters, throttles), removed afterwards."""
+    prefix = f"lrtest:{uuid.uuid4().hex[:12]}"
+    settings.REDIS_KEY_PREFIX = prefix
+    caches = {name: dict(conf) for name, conf in django_settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
+    yield prefix
+    if django_settings.REDIS_URL:
+        from liveroom.redis import get_redis
+
+        client = get_redis()
+        keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username=None, **extra):
+        username = username or f"user{uuid.uuid4().hex[:8]}"
+        extra.setdefault("nickname", username.title())
+        return django_user_model.objects.create_user(username, password="s3cret-pass-123", **extra)
+
+    return make
+
+
+@pytest.fixture
+def streamer(make_user):
+    return make_user("streamer", nickname="Streamer Sam")
+
+
+@pytest.fixture
+def viewer(make_user):
+    return make_user("viewer", nickname="Viewer Vic")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def streamer_api(client_for, streamer):
+    return client_for(streamer)
+
+
+@pytest.fixture
+def viewer_api(client_for, viewer):
+    return client_for(viewer)
+
+
+@pytest.fixture
+def make_room():
+    def make(owner, status=Room.Status.CREATED, title="Evening show", **extra):
+        room = services.create_room(owner, title=title, **extra)
+        if status in (Room.Status.LIVE, Room.Status.INTERRUPTED):
+            services.mark_live(room, source=RoomEvent.Source.API)
+        if status == Room.Status.INTERRUPTED:
+            services.mark_interrupted(room, source=RoomEvent.Source.CALLBACK)
+        if status == Room.Status.CLOSED:
+            services.close_room(room, reason=Room.CloseReason.OWNER, source=RoomEvent.Source.API)
+        if status == Room.Status.BANNED:
+            services.ban_room(room, reason="test")
+        room.refresh_from_db()
+        return room
+
+    return make
+
+
+@pytest.fixture
+def live_room(make_room, streamer):
+    return make_room(streamer, Room.Status.LIVE)

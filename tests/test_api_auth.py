@@ -1,0 +1,65 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_register_returns_token_and_user(api):
+    r = api.post(
+        "/api/v1/auth/register/", {"username": "alice", "password": "correct-horse-9", "nickname": "Al"}, format="json"
+    )
+    assert r.status_code == 201
+    assert r.json()["user"] == {"id": r.json()["user"]["id"], "username": "alice", "nickname": "Al"}
+    me = api.get("/api/v1/rooms/mine/", HTTP_AUTHORIZATION=f"Token {r.json()['token']}")
+    assert me.status_code == 200
+
+
+def test_register_refuses_taken_username(api, streamer):
+    r = api.post("/api/v1/auth/register/", {"username": "streamer", "password": "correct-horse-9"}, format="json")
+    assert r.status_code == 400
+    assert r.json()["fields"]["username"] == ["This username is taken."]
+
+
+def test_register_refuses_weak_password(api):
+    r = api.post("/api/v1/auth/register/", {"username": "bob", "password": "123"}, format="json")
+    assert r.status_code == 400
+    assert "password" in r.json()["fields"]
+    assert r.json()["detail"].startswith("password:")
+
+
+def test_register_requires_fields(api):
+    r = api.post("/api/v1/auth/register/", {}, format="json")
+    assert r.status_code == 400
+    assert set(r.json()["fields"]) == {"username", "password"}
+
+
+def test_token_login(api, streamer):
+    r = api.post("/api/v1/auth/token/", {"username": "streamer", "password": "s3cret-pass-123"}, format="json")
+    assert r.status_code == 200 and len(r.json()["token"]) == 40
+
+
+def test_token_login_with_wrong_password(api, streamer):
+    r = api.post("/api/v1/auth/token/", {"username": "streamer", "password": "nope"}, format="json")
+    assert r.status_code == 400
+    assert r.json()["code"] == "bad_credentials"
+
+
+def test_bad_token_is_401(api):
+    r = api.get("/api/v1/rooms/mine/", HTTP_AUTHORIZATION="Token nope")
+    assert r.status_code == 401
+    assert r.json()["code"] == "authentication_failed"
+
+
+def test_malformed_json_is_400(api):
+    r = api.post("/api/v1/auth/token/", "{not json", content_type="application/json")
+    assert r.status_code == 400
+    assert r.json()["code"] == "parse_error"
+
+
+def test_auth_is_throttled_with_retry_after(api, monkeypatch):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "auth": "2/min"})
+    codes = [api.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, format="json") for _ in range(3)]
+    assert [r.status_code for r in codes] == [400, 400, 429]
+    assert codes[-1].json()["code"] == "throttled"
+    assert int(codes[-1]["Retry-After"]) > 0
