@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "moderation",
     "callbacks",
     "livecloud",
+    "xiaozhibo",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,9 @@ TENCENT_LIVE_API_KEY = (
 )
 TENCENT_LIVE_TIMEOUT = env_int("TENCENT_LIVE_TIMEOUT", 5, minimum=1)
 SIM_CALLBACK_URL = env_str("SIM_CALLBACK_URL", "http://127.0.0.1:8000/callbacks/tencent/")
+
+# Xiaozhibo: the original app protocol at /interface.php (no authentication: see README).
+XIAOZHIBO_COMPAT = env_bool("XIAOZHIBO_COMPAT", False)
 
 # REST API
 REST_FRAMEWORK = {

@@ -1,0 +1,253 @@
+"""The v1 Actions. Each validates like the original, then calls rooms.services / rooms.counters.
+
+A handler takes the decoded request and returns `returnData`, or raises `ProtocolError`.
+Rooms are found through the anchor's `userid`: the original kept one row per anchor, here it is
+the anchor's newest room opened through this protocol.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rooms import counters, services, stream_urls
+from rooms.models import Room, RoomEvent
+
+from . import identity
+from .models import RoomInfo
+from .protocol import DB_ERROR, INVALID_PARA, ProtocolError, integer, optional_string, profile_text, profile_url, string
+
+SOURCE = RoomEvent.Source.XIAOZHIBO
+RESULT_OK = {"result": 0}
+
+# FetchList `flag` (GlobalDefine.php)
+LIST_LIVE, LIST_TAPE, LIST_ALL, LIST_LIVE_DATA_ALL, LIST_UGC = 1, 2, 3, 4, 5
+# ChangeCount `type` / `optype`; `flag` of ChangeCount, EnterGroup, QuitGroup
+COUNT_FIELDS = {0: "viewer_count", 1: "like_count"}
+COUNT_ADD, COUNT_DELETE = 0, 1
+FLAG_LIVE, FLAG_VOD = 0, 1
+
+
+def para_error(action):
+    return ProtocolError(INVALID_PARA, f"{action}::process() fail request para error")
+
+
+def not_found(detail):
+    return ProtocolError(DB_ERROR, detail)
+
+
+def listed_rooms():
+    """Rooms opened through this protocol, with what their list items need."""
+    return Room.objects.filter(xiaozhibo__isnull=False).select_related("owner__xiaozhibo_account", "xiaozhibo")
+
+
+# --- anchor ------------------------------------------------------------------------------------
+
+
+def request_lvb_addr(args):
+    userid = string(args, "userid", max_length=128)
+    groupid = string(args, "groupid", max_length=128)
+    title = string(args, "title", max_length=64)
+    info = args.get("userinfo")
+    info = info if isinstance(info, dict) else {}
+    owner = identity.user_for(userid, nickname=profile_text(info, "nickname", 64), headpic=profile_url(info, "headpic"))
+    with transaction.atomic():
+        room = services.create_room(
+            owner,
+            title=title,
+            cover_url=profile_url(info, "frontcover") or "",
+            location=profile_text(info, "location", 64) or "",
+            source=SOURCE,
+        )
+        RoomInfo.objects.create(room=room, groupid=groupid, desc=profile_text(info, "desc", 255) or "")
+    push_url, _ = stream_urls.push_url(room.stream_id)
+    return {"pushurl": push_url, "timestamp": int(room.created_at.timestamp())}
+
+
+def change_status(args):
+    """`status` 0 = online (the app saw push-begin) → live; 1 = offline → closed."""
+    userid = string(args, "userid")
+    status = integer(args, "status", minimum=0)
+    if status not in (0, 1):
+        raise para_error("ChangeStatus")
+    owner = _known_user(userid)
+    return _go_live(owner) if status == 0 else _close(owner)
+
+
+def stop_lvb(args):
+    return _close(_known_user(string(args, "userid")))
+
+
+def _known_user(userid):
+    user = identity.find_user(userid)
+    if user is None:
+        raise not_found(f"unknown userid:{userid}")
+    return user
+
+
+def _open_room(owner):
+    return Room.objects.filter(owner=owner, status__in=Room.OPEN_STATUSES).first()
+
+
+def _go_live(owner):
+    room = _open_room(owner)
+    if (
+        room is not None
+        and room.status != Room.Status.LIVE
+        and not services.mark_live(room, source=SOURCE, actor=owner)
+    ):
+        room.refresh_from_db()  # another actor got there first: see where it left the room
+    if room is None or room.status != Room.Status.LIVE:
+        raise not_found("no open room to put online: call RequestLVBAddr first")
+    return RESULT_OK
+
+
+def _close(owner):
+    """Idempotent: an anchor without an open room is already offline."""
+    room = _open_room(owner)
+    if room is not None:
+        services.close_room(room, reason=Room.CloseReason.OWNER, source=SOURCE, actor=owner)
+    return RESULT_OK
+
+
+# --- viewers -----------------------------------------------------------------------------------
+
+
+def change_count(args):
+    """Likes (`type` 1) or, deprecated, viewers (`type` 0) of an anchor's live room, ±1."""
+    userid = string(args, "userid")
+    kind, optype, flag = integer(args, "type"), integer(args, "optype"), integer(args, "flag")
+    fileid = optional_string(args, "fileid")
+    if kind not in COUNT_FIELDS or optype not in (COUNT_ADD, COUNT_DELETE) or flag not in (FLAG_LIVE, FLAG_VOD):
+        raise para_error("ChangeCount")
+    if flag == FLAG_VOD and fileid is None:
+        raise para_error("ChangeCount")
+    _count(userid, flag, COUNT_FIELDS[kind], 1 if optype == COUNT_ADD else -1, fileid)
+    return RESULT_OK
+
+
+def enter_group(args):
+    userid = string(args, "userid", max_length=128)
+    liveuserid, groupid = string(args, "liveuserid"), string(args, "groupid")
+    flag = integer(args, "flag")
+    if flag not in (FLAG_LIVE, FLAG_VOD):
+        raise para_error("EnterGroup")
+    identity.user_for(userid, nickname=profile_text(args, "nickname", 64), headpic=profile_url(args, "headpic"))
+    _count(liveuserid, flag, "viewer_count", 1, groupid)
+    return RESULT_OK
+
+
+def quit_group(args):
+    string(args, "userid")
+    liveuserid, groupid = string(args, "liveuserid"), string(args, "groupid")
+    flag = integer(args, "flag")
+    if flag not in (FLAG_LIVE, FLAG_VOD):
+        raise para_error("QuitGroup")
+    _count(liveuserid, flag, "viewer_count", -1, groupid)
+    return RESULT_OK
+
+
+def _count(anchor_userid, flag, field, amount, fileid):
+    if flag == FLAG_VOD:
+        # with flag 1 the original counted on a replay (its fileid); this server keeps none
+        raise not_found(f"no replay {fileid} of userid:{anchor_userid}")
+    room_id = (
+        listed_rooms()
+        .filter(owner__xiaozhibo_account__userid=anchor_userid, status=Room.Status.LIVE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if room_id is None or _add(room_id, field, amount) is None:
+        raise not_found(f"no live room of userid:{anchor_userid}")
+
+
+def _add(room_id, field, amount):
+    """counters.increment that never takes a count below 0 (the original's `... AND count > 0`)."""
+    if amount > 0:
+        return counters.increment(room_id, field, amount)
+    try:
+        with transaction.atomic():
+            return counters.increment(room_id, field, amount)
+    except IntegrityError:
+        # a database counter at 0: its `>= 0` check refused the update, so the count stays 0
+        return 0
+
+
+# --- list and details --------------------------------------------------------------------------
+
+
+def fetch_list(args):
+    """Live rooms, newest first. `pageno` from 1; `pagesize` outside 10–100 means 10."""
+    flag = integer(args, "flag", minimum=0)
+    pageno = max(integer(args, "pageno", minimum=0), 1)
+    pagesize = integer(args, "pagesize", minimum=0)
+    if not 10 <= pagesize <= 100:
+        pagesize = 10
+    if flag in (LIST_TAPE, LIST_UGC):
+        return {"totalcount": "0", "pusherlist": []}  # replays and UGC videos are not kept here
+    if flag not in (LIST_LIVE, LIST_ALL):
+        raise para_error("FetchList")
+    rooms = listed_rooms().filter(status=Room.Status.LIVE)
+    total = rooms.count()
+    start = (pageno - 1) * pagesize
+    page = list(rooms.order_by("-started_at", "-id")[start : start + pagesize]) if start < total else []
+    now = timezone.now()
+    items = [pusher_info(room, now) for room in counters.with_pending(page)]
+    # the original's COUNT(*) came back as text, except for flag 3, where it was a sum of two
+    return {"totalcount": total if flag == LIST_ALL else str(total), "pusherlist": items}
+
+
+def get_user_info(args):
+    """The anchor's newest room (`status` "1" while live, "0" after), as one list item."""
+    userid = string(args, "userid")
+    kind = integer(args, "type")
+    fileid = optional_string(args, "fileid")
+    if kind not in (0, 1, 2) or (kind != 0 and fileid is None):
+        raise para_error("GetUserInfo")
+    if kind != 0:
+        raise not_found(f"no replay {fileid} of userid:{userid}")
+    room = listed_rooms().filter(owner__xiaozhibo_account__userid=userid).order_by("-created_at", "-id").first()
+    if room is None:
+        raise not_found(f"no room of userid:{userid}")
+    info = pusher_info(counters.with_pending([room])[0], timezone.now())
+    info["userinfo"]["desc"] = info.pop("desc")
+    del info["forbid_status"]
+    return info
+
+
+def pusher_info(room, now):
+    """One `pusherlist` item with the original's fields and types (`status` is text)."""
+    live = room.status == Room.Status.LIVE
+    urls = stream_urls.play_urls(room.stream_id, now=now) if live else {"flv": "", "hls": ""}
+    owner = room.owner
+    return {
+        "userid": owner.xiaozhibo_account.userid,
+        "groupid": room.xiaozhibo.groupid,
+        "timestamp": int(room.created_at.timestamp()),
+        "type": 0,
+        "viewercount": room.viewer_count,
+        "likecount": room.like_count,
+        "title": room.title,
+        "playurl": urls["flv"],
+        "hls_play_url": urls["hls"],
+        "desc": room.xiaozhibo.desc,
+        "forbid_status": int(room.status == Room.Status.BANNED),
+        "status": "1" if live else "0",
+        "fileid": "",
+        "userinfo": {
+            "nickname": owner.nickname,
+            "headpic": owner.avatar_url,
+            "frontcover": room.cover_url,
+            "location": room.location,
+        },
+    }
+
+
+HANDLERS = {
+    "RequestLVBAddr": request_lvb_addr,
+    "ChangeStatus": change_status,
+    "ChangeCount": change_count,
+    "FetchList": fetch_list,
+    "GetUserInfo": get_user_info,
+    "EnterGroup": enter_group,
+    "QuitGroup": quit_group,
+    "StopLVB": stop_lvb,
+}

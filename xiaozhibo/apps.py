@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class XiaozhiboConfig(AppConfig):
+    name = "xiaozhibo"
+    verbose_name = "Xiaozhibo compatibility"
