@@ -159,6 +159,10 @@ PENDING_TTL = env_int("PENDING_TTL", 30 * 60, minimum=1)
 COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
 CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
 
+# Web pages: how often the live list and the watch / studio pages poll the API (seconds).
+WEB_LIST_REFRESH = env_int("WEB_LIST_REFRESH", 10, minimum=1)
+WEB_ROOM_REFRESH = env_int("WEB_ROOM_REFRESH", 5, minimum=1)
+
 # Tencent. Development defaults point at the local simulator (livecloud_simulator).
 LIVE_CLOUD = env_choice("LIVE_CLOUD", "api3", ("api3", "legacy"))
 TENCENT_SECRET_ID = env_secret("TENCENT_SECRET_ID", "AKIDdevsimulator")
@@ -229,6 +233,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # gzip copies made by collectstatic, served by WhiteNoise (hls.js shrinks to a third).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/studio/"
 LOGOUT_REDIRECT_URL = "/"

@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("healthz", healthz, name="healthz"),
     path("", include("xiaozhibo.urls")),
+    path("", include("rooms.web_urls")),
 ]

@@ -1,0 +1,113 @@
+"""The viewer's side: server-rendered pages over the same data as the REST API.
+
+Each page renders its first state on the server and embeds the API's JSON for it, so the
+page's JavaScript can keep it fresh through the API without a second source of truth.
+"""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from . import counters
+from .filters import DEFAULT_ORDERING, ORDERINGS, RoomFilter
+from .models import Room
+from .pagination import RoomPagination
+from .serializers import RoomSerializer, RoomWithPushUrlSerializer
+
+LIST_API = "/api/v1/rooms/"
+MORE_ROOMS = 4  # other live rooms suggested under the player
+
+
+def _page_size(request):
+    try:
+        size = int(request.GET.get("page_size", RoomPagination.page_size))
+    except ValueError:
+        return RoomPagination.page_size
+    return min(max(size, 1), RoomPagination.max_page_size)
+
+
+def live_list(request):
+    """`/`: the first page of GET /api/v1/rooms/ (same filter, ordering and page size)."""
+    live = Room.objects.select_related("owner").filter(status=Room.Status.LIVE)
+    ordering = request.GET.get("ordering")
+    if ordering not in dict(ORDERINGS):
+        ordering = DEFAULT_ORDERING
+    room_filter = RoomFilter({"ordering": ordering}, queryset=live)
+    room_filter.is_valid()
+    size = _page_size(request)
+    rooms = counters.with_pending(list(room_filter.qs[:size]))
+    count = room_filter.qs.count() if len(rooms) == size else len(rooms)
+    rooms = RoomSerializer(rooms, many=True, context={"now": timezone.now()}).data
+    query = f"ordering={ordering}&page_size={size}"
+    return render(
+        request,
+        "rooms/live_list.html",
+        {
+            "nav": "live",
+            "rooms": rooms,
+            "count": count,
+            "orderings": ORDERINGS,
+            "ordering": ordering,
+            "api_url": f"{LIST_API}?{query}",
+            "next_url": f"{LIST_API}?page=2&{query}" if count > size else "",
+            "refresh_seconds": settings.WEB_LIST_REFRESH,
+        },
+    )
+
+
+def watch(request, pk):
+    """`/rooms/{id}/`: a live room for anyone; any room for its owner and staff; 404 otherwise
+    (the visibility rule of GET /api/v1/rooms/{id}/)."""
+    user = request.user
+    visible = Q(status=Room.Status.LIVE)
+    if user.is_staff:
+        visible = Q()
+    elif user.is_authenticated:
+        visible |= Q(owner=user)
+    room = get_object_or_404(Room.objects.select_related("owner").filter(visible), pk=pk)
+    others = Room.objects.select_related("owner").filter(status=Room.Status.LIVE).exclude(pk=room.pk)
+    rooms = counters.with_pending([room, *others.order_by("-viewer_count", "-id")[:MORE_ROOMS]])
+    data = RoomSerializer(rooms, many=True, context={"now": timezone.now()}).data
+    return render(
+        request,
+        "rooms/watch.html",
+        {
+            "room": data[0],
+            "more_rooms": data[1:],
+            "api_url": f"{LIST_API}{room.pk}/",
+            "refresh_seconds": settings.WEB_ROOM_REFRESH,
+        },
+    )
+
+
+@never_cache
+@login_required
+def studio(request):
+    """`/studio/`: the streamer's open room with its push URL, or a form to open one."""
+    mine = Room.objects.select_related("owner").filter(owner=request.user).order_by("-created_at", "-id")
+    room = mine.filter(status__in=Room.OPEN_STATUSES).first()
+    context = {"now": timezone.now()}
+    return render(
+        request,
+        "rooms/studio.html",
+        {
+            "nav": "studio",
+            "room": RoomWithPushUrlSerializer(room, context=context).data if room else None,
+            "past_rooms": mine.exclude(status__in=Room.OPEN_STATUSES)[:8],
+            "api_url": LIST_API,
+            "refresh_seconds": settings.WEB_ROOM_REFRESH,
+        },
+    )
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout is POST-only; a GET shows a page with the button instead of a 405."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        return render(request, "registration/logout_confirm.html")

@@ -1,0 +1,169 @@
+/* The live list: keeps the server-rendered cards fresh through GET /api/v1/rooms/.
+ * Every refresh re-reads the pages already shown and patches the grid by room id: new rooms
+ * appear, rooms that left the list disappear, and only text that changed is touched. */
+(function () {
+  "use strict";
+  const { api, formatCount, setText, field, displayName, initial, hideBrokenImages, samePath } = window.liveroom;
+
+  const grid = document.getElementById("room-grid");
+  const template = document.getElementById("card-template");
+  const emptyState = document.querySelector("[data-empty]");
+  const moreButton = document.querySelector("[data-load-more]");
+  const refreshButton = document.querySelector("[data-refresh]");
+  const statusLine = document.querySelector("[data-refresh-status]");
+  const liveCount = document.querySelector("[data-live-count]");
+  const liveCountLabel = document.querySelector("[data-live-count-label]");
+  const apiUrl = grid.dataset.apiUrl;
+  const intervalMs = Math.max(200, parseFloat(grid.dataset.refreshSeconds || "10") * 1000);
+
+  let nextUrl = grid.dataset.nextUrl || null;
+  let pagesShown = 1;
+  let timer = null;
+  let queue = Promise.resolve();
+
+  function pageUrl(page) {
+    return page === 1 ? apiUrl : `${apiUrl}&page=${page}`;
+  }
+
+  function cards() {
+    const byId = new Map();
+    grid.querySelectorAll(":scope > .card").forEach((card) => byId.set(card.dataset.roomId, card));
+    return byId;
+  }
+
+  function newCard(room) {
+    const card = template.content.firstElementChild.cloneNode(true);
+    card.dataset.roomId = String(room.id);
+    card.querySelector(".card-link").href = `/rooms/${room.id}/`;
+    card.querySelector(".cover").style.setProperty("--hue", String(room.id * 47));
+    field(card, "owner_initial").style.setProperty("--hue", String(room.owner.id * 47));
+    return card;
+  }
+
+  function fill(card, room) {
+    const owner = displayName(room.owner);
+    setText(field(card, "title"), room.title);
+    setText(field(card, "initial"), initial(room.title));
+    setText(field(card, "owner"), owner);
+    setText(field(card, "owner_initial"), initial(owner));
+    setText(field(card, "viewer_count"), formatCount(room.viewer_count));
+    setText(field(card, "like_count"), formatCount(room.like_count));
+    const img = card.querySelector("img.cover-img");
+    if ((img.getAttribute("src") || "") !== (room.cover_url || "")) {
+      img.setAttribute("src", room.cover_url || "");
+      img.hidden = !room.cover_url;
+    }
+  }
+
+  function render(rooms, total) {
+    const existing = cards();
+    const wanted = new Set(rooms.map((room) => String(room.id)));
+    existing.forEach((card, id) => {
+      if (!wanted.has(id)) card.remove();
+    });
+    let cursor = grid.firstElementChild;
+    for (const room of rooms) {
+      const card = existing.get(String(room.id)) || newCard(room);
+      fill(card, room);
+      if (card === cursor) cursor = cursor.nextElementSibling;
+      else grid.insertBefore(card, cursor);
+    }
+    emptyState.hidden = rooms.length > 0;
+    moreButton.hidden = !nextUrl;
+    setText(liveCount, String(total));
+    setText(liveCountLabel, total === 1 ? "room" : "rooms");
+  }
+
+  async function fetchShownPages() {
+    const rooms = [];
+    const seen = new Set();
+    let total = 0;
+    let next = null;
+    for (let page = 1; page <= pagesShown; page++) {
+      const { ok, status, data } = await api(pageUrl(page));
+      if (status === 404 && page > 1) break; // the list shrank: fewer pages than before
+      if (!ok) throw new Error(`HTTP ${status}`);
+      if (page === 1) total = data.count;
+      for (const room of data.results) {
+        if (!seen.has(room.id)) {
+          seen.add(room.id);
+          rooms.push(room);
+        }
+      }
+      next = data.next;
+      if (!next) break;
+    }
+    return { rooms, total, next };
+  }
+
+  function serial(task) {
+    queue = queue.then(task, task);
+    return queue;
+  }
+
+  function refresh() {
+    return serial(async () => {
+      grid.setAttribute("aria-busy", "true");
+      try {
+        const { rooms, total, next } = await fetchShownPages();
+        nextUrl = samePath(next);
+        render(rooms, total);
+        statusLine.textContent = "";
+        statusLine.classList.remove("is-error");
+      } catch (err) {
+        statusLine.textContent = "Could not refresh the list; trying again shortly.";
+        statusLine.classList.add("is-error");
+      } finally {
+        grid.removeAttribute("aria-busy");
+      }
+    });
+  }
+
+  function loadMore() {
+    return serial(async () => {
+      if (!nextUrl) return;
+      moreButton.disabled = true;
+      try {
+        const { ok, data } = await api(nextUrl);
+        if (!ok) return;
+        const shown = cards();
+        for (const room of data.results) {
+          if (shown.has(String(room.id))) continue;
+          const card = newCard(room);
+          fill(card, room);
+          grid.appendChild(card);
+        }
+        pagesShown += 1;
+        nextUrl = samePath(data.next);
+        moreButton.hidden = !nextUrl;
+      } finally {
+        moreButton.disabled = false;
+      }
+    });
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      if (!document.hidden) await refresh();
+      schedule();
+    }, intervalMs);
+  }
+
+  refreshButton.addEventListener("click", async () => {
+    refreshButton.classList.add("is-spinning");
+    await refresh();
+    refreshButton.classList.remove("is-spinning");
+    schedule();
+  });
+  moreButton.addEventListener("click", loadMore);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      refresh();
+      schedule();
+    }
+  });
+
+  hideBrokenImages(grid);
+  schedule();
+})();

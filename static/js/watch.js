@@ -1,0 +1,160 @@
+/* The watch page: plays the room's HLS stream, counts a join, keeps counts fresh, batches likes,
+ * and turns into "the stream has ended" when the room leaves live. */
+(function () {
+  "use strict";
+  const { api, formatCount, setText, field, duration } = window.liveroom;
+
+  const root = document.getElementById("watch");
+  const video = document.getElementById("video");
+  const likeButton = root.querySelector("[data-like]");
+  const apiUrl = root.dataset.apiUrl;
+  const intervalMs = Math.max(200, parseFloat(root.dataset.refreshSeconds || "5") * 1000);
+  const ENDED = new Set(["closed", "banned"]);
+  const LIKE_BATCH_MAX = 50; // the most one POST .../like/ accepts
+  const LIKE_DELAY_MS = 400;
+
+  let hlsUrl = root.dataset.hlsUrl;
+  let startedAt = root.dataset.startedAt;
+  let hls = null;
+  let retryTimer = null;
+  let joined = false;
+
+  // Likes: `likesKnown` is the server's count; clicks wait in `likesPending` until sent, then
+  // sit in `likesInFlight` until the server answers. The count shown is all three together.
+  let likesKnown = Number(field(root, "like_count").dataset.value || 0);
+  let likesPending = 0;
+  let likesInFlight = 0;
+  let likeTimer = null;
+
+  function setState(state) {
+    if (root.dataset.state === state) return;
+    root.dataset.state = state;
+    if (state === "ended") stopPlayer();
+  }
+
+  function showLikes() {
+    setText(field(root, "like_count"), formatCount(likesKnown + likesPending + likesInFlight));
+  }
+
+  function showRoom(room) {
+    setText(field(root, "title"), room.title);
+    setText(field(root, "viewer_count"), formatCount(room.viewer_count));
+    if (likesInFlight === 0) likesKnown = Math.max(likesKnown, room.like_count);
+    showLikes();
+    startedAt = room.started_at || startedAt;
+    if (room.play_urls && room.play_urls.hls) hlsUrl = room.play_urls.hls;
+    if (ENDED.has(room.status)) setState("ended");
+    else if (room.status === "interrupted") setState("interrupted");
+    else if (room.status === "created") setState("waiting");
+    else if (root.dataset.state !== "playing" && root.dataset.state !== "connecting") goLive();
+  }
+
+  function goLive() {
+    setState("connecting");
+    startPlayer();
+    if (!joined) join();
+  }
+
+  // ---- player ------------------------------------------------------------------------------
+  function stopPlayer() {
+    clearTimeout(retryTimer);
+    if (hls) {
+      hls.destroy();
+      hls = null;
+    }
+    video.removeAttribute("src");
+    video.load();
+  }
+
+  function retryPlayerSoon() {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      if (root.dataset.state === "connecting") startPlayer();
+    }, 3000);
+  }
+
+  function startPlayer() {
+    if (!hlsUrl || ENDED.has(root.dataset.state)) return;
+    stopPlayer();
+    if (window.Hls && window.Hls.isSupported()) {
+      hls = new window.Hls({ liveDurationInfinity: true, manifestLoadingMaxRetry: 2 });
+      hls.on(window.Hls.Events.ERROR, (_event, data) => {
+        if (data.fatal) {
+          hls.destroy();
+          hls = null;
+          retryPlayerSoon();
+        }
+      });
+      hls.loadSource(hlsUrl);
+      hls.attachMedia(video);
+    } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      video.src = hlsUrl; // Safari plays HLS natively
+    }
+    video.play().catch(() => {}); // autoplay may be refused; the controls remain
+  }
+
+  video.addEventListener("playing", () => {
+    if (root.dataset.state === "connecting") setState("playing");
+  });
+  video.addEventListener("error", () => {
+    if (root.dataset.state === "playing") setState("connecting");
+    retryPlayerSoon();
+  });
+
+  // ---- counts ------------------------------------------------------------------------------
+  async function poll() {
+    try {
+      const { status, ok, data } = await api(apiUrl);
+      if (status === 404) setState("ended"); // not live any more, so not visible to viewers
+      else if (ok) showRoom(data);
+    } catch (err) {
+      // offline for a moment: keep the page as it is and try again at the next tick
+    }
+    setText(field(root, "duration"), startedAt ? duration(startedAt) : "–");
+    if (root.dataset.state !== "ended") setTimeout(poll, intervalMs);
+  }
+
+  async function join() {
+    joined = true;
+    const { ok, status, data } = await api(`${apiUrl}join/`, { method: "POST" });
+    if (ok) setText(field(root, "viewer_count"), formatCount(data.viewer_count));
+    else if (status === 409 && data && data.code === "room_not_live") setState("interrupted");
+    else if (status === 404 || status === 409) setState("ended");
+  }
+
+  // ---- likes -------------------------------------------------------------------------------
+  async function sendLikes() {
+    likeTimer = null;
+    if (likesInFlight || !likesPending) return;
+    likesInFlight = Math.min(likesPending, LIKE_BATCH_MAX);
+    likesPending -= likesInFlight;
+    try {
+      const { ok, status, data } = await api(`${apiUrl}like/`, { method: "POST", body: { count: likesInFlight } });
+      if (ok) likesKnown = Math.max(likesKnown, data.like_count);
+      else if (status === 404 || status === 409) {
+        likesPending = 0;
+        if (data && data.code !== "room_not_live") setState("ended");
+      }
+    } catch (err) {
+      likesPending += likesInFlight; // try these again with the next batch
+    }
+    likesInFlight = 0;
+    showLikes();
+    if (likesPending) likeTimer = setTimeout(sendLikes, LIKE_DELAY_MS);
+  }
+
+  likeButton.addEventListener("click", () => {
+    if (root.dataset.state === "ended") return;
+    likesPending += 1;
+    showLikes();
+    likeButton.classList.remove("is-popping");
+    void likeButton.offsetWidth; // restart the animation
+    likeButton.classList.add("is-popping");
+    if (!likeTimer) likeTimer = setTimeout(sendLikes, likesPending >= LIKE_BATCH_MAX ? 0 : LIKE_DELAY_MS);
+  });
+
+  // ---- start -------------------------------------------------------------------------------
+  if (root.dataset.state === "connecting") goLive();
+  setText(field(root, "duration"), startedAt ? duration(startedAt) : "–");
+  setTimeout(poll, intervalMs);
+})();

@@ -1,0 +1,76 @@
+import pytest
+from playwright.sync_api import expect
+
+from rooms import counters, services
+from rooms.models import Room, RoomEvent
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+S = Room.Status
+
+
+def card(page, room):
+    return page.locator(f'.card[data-room-id="{room.pk}"]')
+
+
+def test_list_shows_live_rooms_and_not_others(page, make_room, make_user):
+    live = make_room(make_user(nickname="Mia"), S.LIVE, title="Lo-fi coding")
+    for status in (S.CREATED, S.INTERRUPTED, S.CLOSED, S.BANNED):
+        make_room(make_user(), status, title=f"A {status} room")
+    counters.increment(live.pk, "viewer_count", 1234)
+
+    page.goto("/")
+
+    expect(page.locator(".card")).to_have_count(1)
+    expect(card(page, live)).to_contain_text("Lo-fi coding")
+    expect(card(page, live)).to_contain_text("Mia")
+    expect(card(page, live).locator('[data-field="viewer_count"]')).to_have_text("1.2K")
+    expect(page.locator("[data-live-count]")).to_have_text("1")
+    expect(page.locator("[data-empty]")).to_be_hidden()
+    card(page, live).click()
+    expect(page).to_have_url(f"/rooms/{live.pk}/")
+
+
+def test_list_follows_rooms_going_live_and_closing_without_reload(page, settings, make_room, make_user):
+    settings.WEB_LIST_REFRESH = 0.3
+    first = make_room(make_user(), title="First show")
+    second = make_room(make_user(), title="Second show")
+    page.goto("/")
+    expect(page.locator("[data-empty]")).to_contain_text("Nobody is live right now")
+    page.evaluate("window.sameDocument = true")
+
+    services.mark_live(first, source=RoomEvent.Source.API)
+    expect(card(page, first)).to_contain_text("First show")
+    expect(page.locator("[data-empty]")).to_be_hidden()
+    card(page, first).evaluate("el => { el.dataset.probe = 'untouched' }")
+
+    services.mark_live(second, source=RoomEvent.Source.API)
+    expect(card(page, second)).to_be_visible()
+    counters.increment(second.pk, "like_count", 7)
+    expect(card(page, second).locator('[data-field="like_count"]')).to_have_text("7")
+    # newest first: the second room went live later, so it comes first
+    expect(page.locator(".card")).to_have_count(2)
+    assert page.locator(".card").first.get_attribute("data-room-id") == str(second.pk)
+
+    services.close_room(second, reason=Room.CloseReason.OWNER, source=RoomEvent.Source.API)
+    expect(card(page, second)).to_have_count(0)
+    expect(page.locator("[data-live-count]")).to_have_text("1")
+    # the card that did not change is the same element as before, and the page never reloaded
+    assert card(page, first).get_attribute("data-probe") == "untouched"
+    assert page.evaluate("window.sameDocument") is True
+
+
+def test_load_more_and_manual_refresh(page, make_room, make_user):
+    rooms = [make_room(make_user(), S.LIVE, title=f"Show {n}") for n in range(3)]
+    page.goto("/?page_size=2")  # the default refresh of 10 s does not happen during this test
+    expect(page.locator(".card")).to_have_count(2)
+
+    page.get_by_role("button", name="Load more").click()
+    expect(page.locator(".card")).to_have_count(3)
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    assert page.locator(".card").last.get_attribute("data-room-id") == str(rooms[0].pk)
+
+    late = make_room(make_user(), S.LIVE, title="Late show")
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.locator(".card")).to_have_count(4)
+    expect(page.locator(".card").first).to_contain_text("Late show")
+    expect(card(page, late)).to_be_visible()

@@ -1,0 +1,56 @@
+import pytest
+from playwright.sync_api import expect
+
+from rooms import services
+from rooms.models import Room, RoomEvent
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, username):
+    page.goto("/studio/")
+    expect(page).to_have_url("/login/?next=/studio/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("s3cret-pass-123")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url("/studio/")
+
+
+def test_studio_opens_a_room_shows_its_push_url_and_closes_it(open_page, settings, streamer):
+    settings.WEB_ROOM_REFRESH = 0.3
+    page = open_page(permissions=["clipboard-read", "clipboard-write"])
+    log_in(page, "streamer")
+
+    page.get_by_label("Title").fill("Night market walk")
+    page.get_by_role("button", name="Open room").click()
+
+    push_url = page.get_by_label("Push URL")
+    expect(push_url).to_have_value(
+        __import__("re").compile(rf"^rtmp://{settings.TENCENT_LIVE_PUSH_DOMAIN}/live/\w+\?txSecret=\w+&txTime=\w+$")
+    )
+    room = Room.objects.get(owner=streamer)
+    assert room.stream_id in push_url.input_value()
+    expect(page.locator(".status-pill")).to_have_text("Waiting for stream")
+
+    page.locator('[data-copy="push_url"]').click()
+    assert page.evaluate("navigator.clipboard.readText()") == push_url.input_value()
+
+    services.mark_live(room, source=RoomEvent.Source.API)
+    expect(page.locator(".status-pill")).to_have_text("Live")
+
+    close = page.get_by_role("button", name="Close room")
+    close.click()
+    page.get_by_role("button", name="Click again to close").click()
+    expect(page.locator(".status-pill")).to_have_text("Closed")
+    room.refresh_from_db()
+    assert room.status == Room.Status.CLOSED and room.close_reason == Room.CloseReason.OWNER
+
+
+def test_studio_shows_validation_errors(open_page, streamer):
+    page = open_page(user=streamer)
+    page.goto("/studio/")
+    page.get_by_label("Title").fill("x")
+    page.get_by_label("Cover image URL").fill("not a url")
+    page.get_by_role("button", name="Open room").click()
+    expect(page.locator('[data-error="cover_url"]')).to_contain_text("valid URL")
+    assert not Room.objects.exists()

@@ -1,0 +1,48 @@
+import pytest
+from playwright.sync_api import expect
+
+from rooms import services
+from rooms.models import Room, RoomEvent
+
+from .conftest import eventually
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def api_room(api, room):
+    return api.get(f"/api/v1/rooms/{room.pk}/").json()
+
+
+def test_watch_page_counts_a_join_and_rapid_likes(page, api, live_room):
+    likes_sent = []
+    page.on(
+        "response",
+        lambda r: likes_sent.append(r.request.post_data_json["count"]) if r.url.endswith("/like/") and r.ok else None,
+    )
+
+    page.goto(f"/rooms/{live_room.pk}/")
+    expect(page.locator(".watch-title")).to_have_text("Evening show")
+    expect(page.locator(".owner-row")).to_contain_text("Streamer Sam")
+    expect(page.locator('.stats [data-field="viewer_count"]')).to_have_text("1")
+
+    like = page.get_by_role("button", name="Like")
+    for _ in range(20):
+        like.click()
+    expect(page.locator('.stats [data-field="like_count"]')).to_have_text("20")
+
+    assert eventually(lambda: sum(likes_sent) == 20, page=page)
+    assert len(likes_sent) < 20  # clicks travel in batches
+    assert api_room(api, live_room)["like_count"] == 20
+    assert api_room(api, live_room)["viewer_count"] == 1
+    expect(page.locator('.stats [data-field="like_count"]')).to_have_text("20")
+
+
+def test_watch_page_says_when_the_stream_has_ended(page, settings, live_room):
+    settings.WEB_ROOM_REFRESH = 0.3
+    page.goto(f"/rooms/{live_room.pk}/")
+    expect(page.get_by_text("The stream has ended")).to_be_hidden()
+
+    services.close_room(live_room, reason=Room.CloseReason.STREAM_ENDED, source=RoomEvent.Source.CALLBACK)
+
+    expect(page.get_by_text("The stream has ended")).to_be_visible()
+    expect(page.get_by_role("link", name="Find another live room")).to_be_visible()
