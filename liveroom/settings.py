@@ -158,6 +158,16 @@ RECONNECT_WINDOW = env_int("RECONNECT_WINDOW", 60, minimum=0)
 PENDING_TTL = env_int("PENDING_TTL", 30 * 60, minimum=1)
 COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
 CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
+ROOM_LIST_CACHE_TTL = env_int("ROOM_LIST_CACHE_TTL", 5, minimum=0)  # seconds a list page is cached (Redis); 0 = off
+
+# Beat: counts from Redis to the database (a no-op without Redis); a run that waited too long is dropped.
+CELERY_BEAT_SCHEDULE["flush-counters"] = {
+    "task": "rooms.tasks.flush_counters",
+    "schedule": COUNTER_FLUSH_INTERVAL,
+    "options": {"expires": COUNTER_FLUSH_INTERVAL},
+}
+# A do-nothing API endpoint for `make bench` to compare against; never on otherwise.
+BENCH_ENDPOINT = env_bool("BENCH_ENDPOINT", False)
 
 # Web pages: how often the live list and the watch / studio pages poll the API (seconds).
 WEB_LIST_REFRESH = env_int("WEB_LIST_REFRESH", 10, minimum=1)

@@ -31,6 +31,10 @@ class Room(models.Model):
     close_reason = models.CharField(max_length=16, choices=CloseReason.choices, blank=True)
     viewer_count = models.PositiveBigIntegerField(default=0)
     like_count = models.PositiveBigIntegerField(default=0)
+    counter_seq = models.PositiveBigIntegerField(
+        default=0,
+        help_text="Version of the counts above written by the counter flush; an older flush never overwrites a newer one.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     interrupted_at = models.DateTimeField(null=True, blank=True)

@@ -5,13 +5,15 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, Throttled
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 from liveroom.errors import Conflict
+from liveroom.redis import key
 
-from . import counters, services
+from . import counters, listcache, services
 from .filters import RoomFilter
 from .models import Room, RoomEvent
 from .pagination import RoomPagination
@@ -26,6 +28,9 @@ from .serializers import (
 )
 
 OWNER_ACTIONS = {"partial_update", "live", "destroy", "push_url"}
+# The same for everyone, so who asks does not matter: skipping authentication keeps them query-free.
+PUBLIC_ACTIONS = {"list", "join", "like"}
+COUNTER_ACTIONS = {"join", "like"}
 THROTTLE_SCOPES = {
     "create": "room_write",
     "partial_update": "room_write",
@@ -35,6 +40,24 @@ THROTTLE_SCOPES = {
     "join": "counter",
     "like": "counter",
 }
+
+
+class CounterThrottle(SimpleRateThrottle):
+    """Joins and likes per client address: they need no account, so the address is what we know.
+
+    With Redis the count is kept by the counter script itself (`redis_spec`), in the same round
+    trip as the change; without it DRF applies this class as usual.
+    """
+
+    scope = "counter"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def redis_spec(self, request):
+        if self.rate is None:
+            return None
+        return key("throttle", self.scope, self.get_ident(request)), self.num_requests, self.duration
 
 
 def room_conflict(room):
@@ -51,6 +74,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     filterset_class = RoomFilter
     filter_backends = [DjangoFilterBackend]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    lookup_value_regex = r"[0-9]{1,18}"
 
     def get_queryset(self):
         rooms = Room.objects.select_related("owner")
@@ -63,7 +87,13 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return [permissions.IsAuthenticated()]
         return [permissions.AllowAny()]
 
+    def perform_authentication(self, request):
+        if self.action not in PUBLIC_ACTIONS:
+            super().perform_authentication(request)
+
     def get_throttles(self):
+        if self.action in COUNTER_ACTIONS:
+            return [] if counters.uses_redis() else [CounterThrottle()]
         self.throttle_scope = THROTTLE_SCOPES.get(self.action)
         return [ScopedRateThrottle()] if self.throttle_scope else []
 
@@ -89,12 +119,30 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise room_conflict(room)
         return room
 
+    def list(self, request, *args, **kwargs):
+        """Live rooms. In Redis mode a page is served from the list cache when it can be."""
+        cache = None
+        if isinstance(request.accepted_renderer, JSONRenderer):
+            cache = listcache.PageCache.for_request(request)
+        if cache is not None and (body := cache.get()) is not None:
+            return listcache.json_response(body)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = self.get_paginated_response(self.get_serializer(counters.with_pending(page), many=True).data).data
+        if cache is None:
+            return Response(data)
+        body = request.accepted_renderer.render(data, request.accepted_media_type, self.get_renderer_context())
+        cache.set(body)
+        return listcache.json_response(body)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._serialized(self.get_object()))
+
     @extend_schema(responses=RoomSerializer(many=True))
     @action(detail=False)
     def mine(self, request):
         rooms = Room.objects.select_related("owner").filter(owner=request.user).order_by("-created_at", "-id")
         page = self.paginate_queryset(rooms)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(self.get_serializer(counters.with_pending(page), many=True).data)
 
     @extend_schema(request=RoomInputSerializer, responses={201: RoomWithPushUrlSerializer})
     def create(self, request):
@@ -111,7 +159,9 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if data:
             Room.objects.filter(pk=room.pk).update(**data)
             room.refresh_from_db()
-        return Response(self.get_serializer(room).data)
+            if room.status == Room.Status.LIVE:
+                listcache.invalidate()
+        return Response(self._serialized(room))
 
     @extend_schema(request=None, responses=RoomSerializer)
     @action(detail=True, methods=["post"])
@@ -121,7 +171,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             services.mark_live(room, source=RoomEvent.Source.API, actor=request.user)
         if room.status != Room.Status.LIVE:
             raise room_conflict(room)
-        return Response(self.get_serializer(room).data)
+        return Response(self._serialized(room))
 
     def destroy(self, request, pk=None):
         room = self.get_object()
@@ -146,11 +196,18 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response({"like_count": self._increment("like_count", amount)}, status=status.HTTP_202_ACCEPTED)
 
     def _increment(self, field, amount):
-        value = counters.increment(int(self.kwargs["pk"]), field, amount)
+        throttle = CounterThrottle().redis_spec(self.request) if counters.uses_redis() else None
+        try:
+            value = counters.increment(int(self.kwargs["pk"]), field, amount, throttle=throttle)
+        except counters.Throttled as exc:
+            raise Throttled(wait=exc.wait)
         if value is None:
             room = get_object_or_404(Room.objects.exclude(status=Room.Status.CREATED), pk=self.kwargs["pk"])
             raise Conflict("This room is not live.", code="room_not_live") if room.is_open else room_conflict(room)
         return value
+
+    def _serialized(self, room):
+        return self.get_serializer(counters.with_pending([room])[0]).data
 
     def _validated(self, serializer_class, **kwargs):
         serializer = serializer_class(data=self.request.data, **kwargs)

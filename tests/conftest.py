@@ -93,3 +93,37 @@ def make_room():
 @pytest.fixture
 def live_room(make_room, streamer):
     return make_room(streamer, Room.Status.LIVE)
+
+
+@pytest.fixture(autouse=True)
+def no_list_cache(settings):
+    """The list cache is invalidated on commit, which plain `django_db` tests never reach, so a
+    test listing twice would see a stale page. Tests of the cache turn it on (`list_cache`)."""
+    settings.ROOM_LIST_CACHE_TTL = 0
+
+
+@pytest.fixture
+def list_cache(settings):
+    settings.ROOM_LIST_CACHE_TTL = 5
+    return settings.ROOM_LIST_CACHE_TTL
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    """Records what is sent to Redis, one entry per round trip (a pipeline or a script is one).
+
+    The connection's periodic health-check PING is left out: it costs one trip per connection
+    every 30 s, not one per request.
+    """
+    from redis.connection import AbstractConnection
+
+    sent = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        if check_health:
+            sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent

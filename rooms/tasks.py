@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from . import counters
+
+
+@shared_task(ignore_result=True)
+def flush_counters():
+    """Write pending viewer / like counts to the database, then re-check the Redis live set.
+
+    Beat runs it every COUNTER_FLUSH_INTERVAL. Safe to kill and to overlap (see `rooms.counters`).
+    """
+    written = counters.flush()
+    counters.sync_live()
+    return written

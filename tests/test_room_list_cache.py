@@ -1,0 +1,142 @@
+"""The public list's cost per request and its Redis page cache."""
+
+import uuid
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from liveroom.redis import get_redis, key
+from rooms import counters, services, stream_urls
+from rooms.models import Room, RoomEvent
+
+pytestmark = pytest.mark.django_db
+S = Room.Status
+SRC = RoomEvent.Source
+URL = "/api/v1/rooms/"
+
+
+@pytest.fixture
+def many_live_rooms():
+    """`n` live rooms, the newest first in the list; created in bulk to keep the test quick."""
+
+    def make(n):
+        tag = uuid.uuid4().hex[:6]
+        owners = User.objects.bulk_create(User(username=f"o{tag}{i}", nickname=f"Owner {i}") for i in range(n))
+        start = timezone.now() - timedelta(hours=1)
+        return Room.objects.bulk_create(
+            Room(
+                owner=owner,
+                stream_id=f"8888_{tag}{i:05d}",
+                title=f"Show {i}",
+                status=S.LIVE,
+                started_at=start + timedelta(seconds=i),
+            )
+            for i, owner in enumerate(owners)
+        )
+
+    return make
+
+
+def ids(response):
+    return [room["id"] for room in response.json()["results"]]
+
+
+@pytest.mark.parametrize("params", [{}, {"ordering": "-viewer_count"}, {"ordering": "-like_count"}, {"search": "show"}])
+def test_uncached_page_costs_two_queries_whatever_the_page(api, many_live_rooms, django_assert_num_queries, params):
+    rooms = many_live_rooms(60)
+    for page in (1, 50):
+        with django_assert_num_queries(2):
+            r = api.get(URL, {"page": page, "page_size": 1, **params})
+        assert r.status_code == 200 and r.json()["count"] == 60
+    if not params:
+        assert ids(r) == [rooms[10].pk]
+
+
+def test_cached_page_costs_no_query_and_one_round_trip(
+    api, list_cache, many_live_rooms, django_assert_num_queries, redis_round_trips
+):
+    many_live_rooms(30)
+    first = api.get(URL, {"page": 2})
+    redis_round_trips.clear()
+    with django_assert_num_queries(0):
+        again = api.get(URL, {"page": 2})
+    assert len(redis_round_trips) == 1
+    assert again.status_code == 200 and again["Content-Type"] == "application/json"
+    assert again.content == first.content
+    assert len(again.json()["results"]) == 10 and again.json()["previous"]
+
+
+def test_page_miss_costs_two_queries_and_three_round_trips(
+    api, list_cache, live_room, django_assert_num_queries, redis_round_trips
+):
+    api.get(URL, {"page_size": 5})
+    redis_round_trips.clear()
+    with django_assert_num_queries(2):
+        assert ids(api.get(URL)) == [live_room.pk]  # lookup, counts, store
+    assert len(redis_round_trips) == 3
+
+
+def test_any_change_of_membership_shows_at_once(
+    api, list_cache, make_room, make_user, django_capture_on_commit_callbacks
+):
+    first, second = make_room(make_user(), S.LIVE), make_room(make_user(), S.LIVE)
+    waiting = make_room(make_user(), S.CREATED)
+    assert ids(api.get(URL)) == [second.pk, first.pk]
+    steps = [
+        (lambda: services.close_room(first, reason=Room.CloseReason.OWNER, source=SRC.API), [second.pk]),
+        (lambda: services.mark_live(waiting, source=SRC.CALLBACK), [waiting.pk, second.pk]),
+        (lambda: services.mark_interrupted(waiting, source=SRC.CALLBACK), [second.pk]),
+        (lambda: services.mark_live(waiting, source=SRC.CALLBACK), [waiting.pk, second.pk]),
+        (lambda: services.ban_room(second, reason="spam"), [waiting.pk]),
+    ]
+    for change, expected in steps:
+        with django_capture_on_commit_callbacks(execute=True):
+            change()
+        assert ids(api.get(URL)) == expected
+
+
+def test_only_counts_lag_on_a_cached_page(api, list_cache, live_room, streamer_api):
+    assert api.get(URL).json()["results"][0]["like_count"] == 0
+    counters.increment(live_room.pk, "like_count", 2)
+    assert api.get(URL).json()["results"][0]["like_count"] == 0  # cached: counts lag ...
+    assert api.get(f"{URL}{live_room.pk}/").json()["like_count"] == 2  # ... the room itself does not
+    ttls = [get_redis().ttl(name) for name in get_redis().scan_iter(key("list", "*", "*"))]
+    assert ttls and all(0 < ttl <= list_cache for ttl in ttls)  # ... and only for the cache lifetime
+    streamer_api.patch(f"{URL}{live_room.pk}/", {"title": "Renamed"}, format="json")
+    assert api.get(URL).json()["results"][0] == {**api.get(f"{URL}{live_room.pk}/").json(), "title": "Renamed"}
+
+
+def test_signed_play_urls_on_a_cached_page_outlive_the_cache(api, list_cache, live_room, settings):
+    settings.TENCENT_LIVE_PLAY_KEY = "play-key"
+    before = timezone.now()
+    api.get(URL)
+    hls = api.get(URL).json()["results"][0]["play_urls"]["hls"]
+    query = parse_qs(urlsplit(hls).query)
+    expires = int(query["txTime"][0], 16)
+    assert expires >= before.timestamp() + settings.PLAY_URL_TTL
+    assert query["txSecret"][0] == stream_urls.tx_secret("play-key", live_room.stream_id, query["txTime"][0])
+
+
+def test_pages_are_cached_per_host(api, list_cache, many_live_rooms):
+    many_live_rooms(3)
+    assert api.get(URL, {"page_size": 1}).json()["next"].startswith("http://testserver/")
+    assert api.get(URL, {"page_size": 1}, HTTP_HOST="localhost").json()["next"].startswith("http://localhost/")
+
+
+def test_errors_are_not_cached(api, list_cache, live_room):
+    for _ in range(2):
+        assert api.get(URL, {"page": 3}).status_code == 404
+        assert api.get(URL, {"ordering": "title"}).status_code == 400
+
+
+def test_detail_of_a_live_room_costs_one_query_and_one_round_trip(
+    api, live_room, django_assert_num_queries, redis_round_trips
+):
+    counters.increment(live_room.pk, "viewer_count", 1)
+    redis_round_trips.clear()
+    with django_assert_num_queries(1):
+        assert api.get(f"{URL}{live_room.pk}/").json()["viewer_count"] == 1
+    assert len(redis_round_trips) == 1
