@@ -147,7 +147,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 15
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Moderation: timed bans lift themselves; unconfirmed or lapsing cloud forbids are sent again.
+    "lift-expired-bans": {"task": "moderation.tasks.lift_expired_bans", "schedule": 60},
+    "retry-unconfirmed-bans": {"task": "moderation.tasks.retry_unconfirmed_bans", "schedule": 300},
+}
 
 # Rooms and timings (seconds).
 PUSH_URL_TTL = env_int("PUSH_URL_TTL", 24 * 3600, minimum=60)

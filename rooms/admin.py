@@ -1,5 +1,9 @@
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 
+from moderation.admin import RoomBanInline, RoomModerationMixin
+
+from . import counters
 from .models import Room, RoomEvent
 
 
@@ -14,8 +18,14 @@ class RoomEventInline(admin.TabularInline):
         return False
 
 
+class RoomChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = counters.with_pending(list(self.result_list))
+
+
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "title",
@@ -48,8 +58,15 @@ class RoomAdmin(admin.ModelAdmin):
         "snapshot_url",
     )
     fields = ("title", "cover_url", "location", *readonly_fields)
-    inlines = [RoomEventInline]
+    inlines = [RoomEventInline, RoomBanInline]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False  # rooms are opened by streamers through the API
+
+    def get_changelist(self, request, **kwargs):
+        return RoomChangeList  # live counts: with the increments not yet flushed
+
+    def get_object(self, request, object_id, from_field=None):
+        room = super().get_object(request, object_id, from_field)
+        return counters.with_pending([room])[0] if room else room

@@ -11,16 +11,29 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from moderation.models import StreamerBan
 
 from .models import Room, RoomEvent
 from .signals import room_status_changed
 
 Status = Room.Status
 Source = RoomEvent.Source
+
+
+class StreamerBanned(PermissionDenied):
+    """The owner is banned from streaming: `reason`, and `until` (None: for good)."""
+
+    def __init__(self, ban):
+        self.reason = ban.reason
+        self.until = ban.until
+        end = f"until {ban.until:%Y-%m-%d %H:%M} UTC" if ban.until else "for good"
+        super().__init__(f"You are banned from streaming {end}: {ban.reason}")
 
 
 def new_stream_id() -> str:
@@ -32,10 +45,14 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API) -
     """Open a new room for `owner`, closing any open room of theirs as `replaced`.
 
     Creations by one owner are serialised on the owner's row, so two racing requests end with
-    exactly one open room (the database constraint backs this up).
+    exactly one open room (the database constraint backs this up); a streamer ban takes the
+    same lock, so a banned owner gets no room. Raises `StreamerBanned` while a ban holds.
     """
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        ban = StreamerBan.objects.active().filter(user=owner).first()
+        if ban:
+            raise StreamerBanned(ban)
         for previous in Room.objects.filter(owner=owner, status__in=Room.OPEN_STATUSES):
             close_room(previous, reason=Room.CloseReason.REPLACED, source=source, actor=owner)
         return Room.objects.create(

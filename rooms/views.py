@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, Throttled
+from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
@@ -58,6 +59,14 @@ class CounterThrottle(SimpleRateThrottle):
         if self.rate is None:
             return None
         return key("throttle", self.scope, self.get_ident(request)), self.num_requests, self.duration
+
+
+class StreamerBannedError(PermissionDenied):
+    default_code = "streamer_banned"
+
+    def __init__(self, banned: services.StreamerBanned):
+        super().__init__(str(banned.args[0]))
+        self.extra = {"reason": banned.reason, "until": DateTimeField().to_representation(banned.until)}
 
 
 def room_conflict(room):
@@ -147,7 +156,10 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=RoomInputSerializer, responses={201: RoomWithPushUrlSerializer})
     def create(self, request):
         data = self._validated(RoomInputSerializer)
-        room = services.create_room(request.user, **data)
+        try:
+            room = services.create_room(request.user, **data)
+        except services.StreamerBanned as banned:
+            raise StreamerBannedError(banned) from None
         return Response(
             RoomWithPushUrlSerializer(room, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )

@@ -127,3 +127,13 @@ def redis_round_trips(monkeypatch):
 
     monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
     return sent
+
+
+@pytest.fixture
+def moderator(make_user):
+    """Staff in the `moderators` group (made by a migration; ensured again after a flush)."""
+    from moderation.groups import ensure_moderators_group
+
+    user = make_user("moderator", nickname="Mod Mia", is_staff=True)
+    user.groups.add(ensure_moderators_group())
+    return user

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 DEMO = [
@@ -24,3 +25,7 @@ class Command(BaseCommand):
 
     def after_create(self, user):
         """Extension point for apps that give demo users extra rights (e.g. moderation)."""
+        if user.is_staff:
+            from moderation.groups import MODERATORS
+
+            user.groups.add(Group.objects.get(name=MODERATORS))

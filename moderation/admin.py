@@ -1,0 +1,384 @@
+"""Moderation in the Django admin: ban / unban actions with an intermediate form, the bans
+and their cloud enforcement, the streamers, and the read-only audit log."""
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from . import services
+from .forms import BanForm, UnbanForm
+from .models import ModerationAction, RoomBan, Streamer, StreamerBan
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the moderation services only; nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- the intermediate page --------------------------------------------------------------------
+
+
+def with_form(modeladmin, request, queryset, *, action, form_class, title, submit, apply):
+    """Django's intermediate-page idiom: the action's first post shows `form_class` for the
+    selected objects; submitting it (`apply` in the post) calls `apply(form)` and returns to
+    the list, which shows the messages."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        apply(form)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "objects": queryset,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "submit_label": submit,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/moderation/action_form.html", context)
+
+
+def report(modeladmin, request, done, skipped, *, done_text, skipped_text, note=""):
+    """One success message naming what was done, one warning naming what was left alone."""
+    if done:
+        names = format_html_join(", ", "{}", ((str(name),) for name in done))
+        modeladmin.message_user(request, format_html("{} {}. {}", done_text, names, note), messages.SUCCESS)
+    if skipped:
+        names = format_html_join(", ", "{}", ((str(name),) for name in skipped))
+        modeladmin.message_user(request, format_html("{} {}.", skipped_text, names), messages.WARNING)
+
+
+def room_name(room):
+    return f'"{room.title}" (#{room.pk})'
+
+
+def cloud_note():
+    url = reverse("admin:moderation_roomban_changelist")
+    return format_html('Tencent is being told; <a href="{}?cloud=unconfirmed">unconfirmed bans</a> are retried.', url)
+
+
+def until_text(until):
+    return f"until {timezone.localtime(until):%Y-%m-%d %H:%M %Z}" if until else "permanently"
+
+
+# --- room actions (used by rooms.admin.RoomAdmin) ---------------------------------------------
+
+
+@admin.action(description="Ban selected rooms", permissions=["ban"])
+def ban_rooms(modeladmin, request, queryset):
+    def apply(form):
+        until, reason = form.until(), form.cleaned_data["reason"]
+        done, skipped = [], []
+        for room in queryset.select_related("owner"):
+            ban = services.ban_room(room, moderator=request.user, reason=reason, until=until)
+            (done if ban else skipped).append(room_name(room))
+        report(
+            modeladmin,
+            request,
+            done,
+            skipped,
+            done_text=f"Banned {until_text(until)}, out of the list now:",
+            skipped_text="Already banned, left as they were:",
+            note=cloud_note(),
+        )
+
+    return with_form(
+        modeladmin,
+        request,
+        queryset,
+        action="ban_rooms",
+        form_class=BanForm,
+        title="Ban rooms",
+        submit="Ban",
+        apply=apply,
+    )
+
+
+@admin.action(description="Unban selected rooms", permissions=["ban"])
+def unban_rooms(modeladmin, request, queryset):
+    def apply(form):
+        done, skipped = [], []
+        for room in queryset:
+            ban = services.unban_room(room, moderator=request.user, reason=form.cleaned_data["reason"])
+            (done if ban else skipped).append(room_name(room))
+        report(
+            modeladmin,
+            request,
+            done,
+            skipped,
+            done_text="Unbanned (their streams may be pushed again; the rooms stay closed):",
+            skipped_text="Not under a ban, left as they were:",
+            note=cloud_note(),
+        )
+
+    return with_form(
+        modeladmin,
+        request,
+        queryset,
+        action="unban_rooms",
+        form_class=UnbanForm,
+        title="Unban rooms",
+        submit="Unban",
+        apply=apply,
+    )
+
+
+class RoomBanInline(ReadOnlyInline):
+    model = RoomBan
+    fk_name = "room"
+    fields = ("created_at", "moderator", "reason", "until", "lifted_at", "cloud_confirmed", "cloud_error")
+    readonly_fields = fields
+
+
+class StreamerRoomBanInline(RoomBanInline):
+    fk_name = "streamer_ban"
+    fields = ("room", *RoomBanInline.fields)
+    readonly_fields = fields
+
+
+class RoomModerationMixin:
+    """The ban / unban actions for the Room admin (RoomBanInline shows a room's bans)."""
+
+    actions = [ban_rooms, unban_rooms]
+
+    def has_ban_permission(self, request):
+        return request.user.has_perm("moderation.ban_room")
+
+
+# --- streamers --------------------------------------------------------------------------------
+
+
+@admin.action(description="Ban streamer", permissions=["ban"])
+def ban_streamers(modeladmin, request, queryset):
+    def apply(form):
+        until, reason = form.until(), form.cleaned_data["reason"]
+        done, skipped = [], []
+        for user in queryset:
+            ban = services.ban_streamer(user, moderator=request.user, reason=reason, until=until)
+            (done if ban else skipped).append(user.username)
+        report(
+            modeladmin,
+            request,
+            done,
+            skipped,
+            done_text=f"Banned {until_text(until)} (no new rooms; their open room is banned):",
+            skipped_text="Already banned, left as they were:",
+            note=cloud_note(),
+        )
+
+    return with_form(
+        modeladmin,
+        request,
+        queryset,
+        action="ban_streamers",
+        form_class=BanForm,
+        title="Ban streamers",
+        submit="Ban",
+        apply=apply,
+    )
+
+
+@admin.action(description="Unban streamer", permissions=["ban"])
+def unban_streamers(modeladmin, request, queryset):
+    def apply(form):
+        done, skipped = [], []
+        for user in queryset:
+            ban = services.unban_streamer(user, moderator=request.user, reason=form.cleaned_data["reason"])
+            (done if ban else skipped).append(user.username)
+        report(
+            modeladmin,
+            request,
+            done,
+            skipped,
+            done_text="Unbanned (they may open rooms again):",
+            skipped_text="Not banned, left as they were:",
+        )
+
+    return with_form(
+        modeladmin,
+        request,
+        queryset,
+        action="unban_streamers",
+        form_class=UnbanForm,
+        title="Unban streamers",
+        submit="Unban",
+        apply=apply,
+    )
+
+
+class BannedFilter(admin.SimpleListFilter):
+    title = "banned"
+    parameter_name = "banned"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Banned"), ("no", "Not banned")]
+
+    def queryset(self, request, queryset):
+        banned = Exists(StreamerBan.objects.active().filter(user=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(banned)
+        if self.value() == "no":
+            return queryset.filter(~banned)
+        return queryset
+
+
+class StreamerBanInline(ReadOnlyInline):
+    model = StreamerBan
+    fk_name = "user"
+    fields = ("created_at", "moderator", "reason", "until", "lifted_at", "lifted_by")
+    readonly_fields = fields
+
+
+@admin.register(Streamer)
+class StreamerAdmin(ReadOnlyAdmin):
+    list_display = ("username", "nickname", "ban", "rooms", "date_joined", "last_login")
+    list_filter = (BannedFilter,)
+    search_fields = ("username", "nickname")
+    fields = ("username", "nickname", "date_joined", "last_login", "is_active")
+    readonly_fields = fields
+    inlines = [StreamerBanInline]
+    actions = [ban_streamers, unban_streamers]
+
+    def get_queryset(self, request):
+        active = StreamerBan.objects.active()
+        return (
+            super()
+            .get_queryset(request)
+            .filter(is_staff=False)
+            .prefetch_related(Prefetch("streamer_bans", queryset=active, to_attr="active_bans"))
+        )
+
+    def has_ban_permission(self, request):
+        return request.user.has_perm("moderation.ban_streamer")
+
+    @admin.display(description="Banned")
+    def ban(self, user):
+        if not user.active_bans:
+            return "—"
+        ban = user.active_bans[0]
+        return f"{until_text(ban.until)}: {ban.reason}"
+
+    @admin.display(description="Rooms")
+    def rooms(self, user):
+        url = reverse("admin:rooms_room_changelist")
+        return format_html('<a href="{}?owner__id__exact={}">rooms</a>', url, user.pk)
+
+
+# --- bans and the audit log -------------------------------------------------------------------
+
+
+class CloudFilter(admin.SimpleListFilter):
+    title = "cloud"
+    parameter_name = "cloud"
+
+    def lookups(self, request, model_admin):
+        return [("confirmed", "Confirmed"), ("unconfirmed", "Unconfirmed")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(cloud_confirmed=self.value() == "confirmed")
+        return queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "In force"), ("lifted", "Lifted or run out")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.active()
+        if self.value() == "lifted":
+            return queryset.filter(Q(lifted_at__isnull=False) | Q(until__lte=timezone.now()))
+        return queryset
+
+
+class BanAdmin(ReadOnlyAdmin):
+    list_select_related = ("moderator",)
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Until", ordering="until")
+    def until_display(self, ban):
+        return timezone.localtime(ban.until) if ban.until else "permanent"
+
+    @admin.display(description="In force", boolean=True)
+    def in_force(self, ban):
+        return ban.is_active
+
+
+@admin.action(description="Retry cloud enforcement now", permissions=["ban"])
+def retry_cloud(modeladmin, request, queryset):
+    queued = services.retry_cloud_syncs(queryset)
+    modeladmin.message_user(request, f"Queued cloud enforcement of {queued} unconfirmed ban(s).")
+
+
+@admin.register(RoomBan)
+class RoomBanAdmin(BanAdmin):
+    list_display = (
+        "room",
+        "reason",
+        "until_display",
+        "in_force",
+        "cloud_confirmed",
+        "cloud_attempts",
+        "cloud_error",
+        "moderator",
+        "created_at",
+    )
+    list_filter = (CloudFilter, StateFilter)
+    list_select_related = ("room", "moderator")
+    search_fields = ("room__title", "room__stream_id", "room__owner__username", "reason")
+    actions = [retry_cloud]
+
+    def has_ban_permission(self, request):
+        return request.user.has_perm("moderation.ban_room")
+
+
+@admin.register(StreamerBan)
+class StreamerBanAdmin(BanAdmin):
+    list_display = ("user", "reason", "until_display", "in_force", "moderator", "created_at", "lifted_at")
+    list_filter = (StateFilter,)
+    list_select_related = ("user", "moderator")
+    search_fields = ("user__username", "user__nickname", "reason")
+    inlines = [StreamerRoomBanInline]
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(ReadOnlyAdmin):
+    list_display = ("at", "moderator_name", "action", "target", "reason", "until", "cloud_result", "cloud_detail")
+    list_filter = ("action", "cloud_result")
+    list_select_related = ("moderator",)
+    search_fields = ("target", "reason", "moderator__username")
+    date_hierarchy = "at"
+
+    @admin.display(description="Moderator", ordering="moderator__username")
+    def moderator_name(self, action):
+        return action.moderator.username if action.moderator else "(system)"
