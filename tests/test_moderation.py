@@ -15,6 +15,8 @@ from moderation.groups import MODERATORS, PERMISSIONS
 from moderation.models import ModerationAction, RoomBan, StreamerBan
 from rooms.models import Room
 
+from . import xiaozhibo_client as xzb
+
 pytestmark = pytest.mark.django_db
 
 ROOMS = "/admin/rooms/room/"
@@ -163,6 +165,16 @@ def test_unbanned_streamer_can_open_rooms_again(admin_as, moderator, streamer, l
     assert streamer_api.post(API_ROOMS, {"title": "Back"}, format="json").status_code == 201
     room_ban = RoomBan.objects.get(room=live_room)
     assert room_ban.lifted_at is not None  # the stream is resumed at the cloud too
+
+
+def test_banned_streamer_is_refused_through_the_xiaozhibo_protocol(client, settings, moderator):
+    settings.XIAOZHIBO_COMPAT = True
+    xzb.ok(client, xzb.request_lvb_addr("u_7"))
+    anchor = Room.objects.get().owner
+    services.ban_streamer(anchor, moderator=moderator, reason="Spam", until=timezone.now() + timedelta(days=7))
+    envelope = xzb.error(client, xzb.request_lvb_addr("u_7"), 2003)
+    assert "banned from streaming until" in envelope["returnMsg"] and "Spam" in envelope["returnMsg"]
+    assert Room.objects.filter(owner=anchor).count() == 1
 
 
 def test_streamer_list_shows_who_is_banned(admin_as, moderator, streamer, viewer):

@@ -13,7 +13,17 @@ from rooms.models import Room, RoomEvent
 
 from . import identity
 from .models import RoomInfo
-from .protocol import DB_ERROR, INVALID_PARA, ProtocolError, integer, optional_string, profile_text, profile_url, string
+from .protocol import (
+    DB_ERROR,
+    INVALID_PARA,
+    ProtocolError,
+    clean,
+    integer,
+    optional_string,
+    profile_text,
+    profile_url,
+    string,
+)
 
 SOURCE = RoomEvent.Source.XIAOZHIBO
 RESULT_OK = {"result": 0}
@@ -49,15 +59,18 @@ def request_lvb_addr(args):
     info = args.get("userinfo")
     info = info if isinstance(info, dict) else {}
     owner = identity.user_for(userid, nickname=profile_text(info, "nickname", 64), headpic=profile_url(info, "headpic"))
-    with transaction.atomic():
-        room = services.create_room(
-            owner,
-            title=title,
-            cover_url=profile_url(info, "frontcover") or "",
-            location=profile_text(info, "location", 64) or "",
-            source=SOURCE,
-        )
-        RoomInfo.objects.create(room=room, groupid=groupid, desc=profile_text(info, "desc", 255) or "")
+    try:
+        with transaction.atomic():
+            room = services.create_room(
+                owner,
+                title=title,
+                cover_url=profile_url(info, "frontcover") or "",
+                location=profile_text(info, "location", 64) or "",
+                source=SOURCE,
+            )
+            RoomInfo.objects.create(room=room, groupid=groupid, desc=profile_text(info, "desc", 255) or "")
+    except services.StreamerBanned as banned:
+        raise ProtocolError(DB_ERROR, clean(banned.args[0])) from None
     push_url, _ = stream_urls.push_url(room.stream_id)
     return {"pushurl": push_url, "timestamp": int(room.created_at.timestamp())}
 
