@@ -6,7 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from rooms import counters
 from rooms.models import Room, RoomEvent
+from rooms.views import CounterThrottle
 
 from . import xiaozhibo_client as xzb
 
@@ -20,6 +22,18 @@ ROOM_FIELDS |= {"hls_play_url", "fileid", "status", "userinfo"}
 @pytest.fixture(autouse=True)
 def compat_on(settings):
     settings.XIAOZHIBO_COMPAT = True
+
+
+@pytest.fixture(params=["redis", "embedded"])
+def counter_mode(request, settings, redis_namespace):
+    """Counters in Redis (REDIS_URL) or in the database (the embedded default of `make run`)."""
+    if request.param == "embedded":
+        settings.REDIS_URL = None
+        locmem = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": redis_namespace}
+        settings.CACHES = {"default": locmem}
+    elif not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    return request.param
 
 
 def room_of(userid):
@@ -299,6 +313,31 @@ def test_likes_count_up_and_down_but_never_below_zero(client, send):
     assert listed(client)["pusherlist"][0]["likecount"] == 0
     xzb.ok(client, send(xzb.add_heart()))
     assert listed(client)["pusherlist"][0]["likecount"] == 1
+
+
+def test_list_counts_include_likes_not_yet_flushed(client, counter_mode):
+    room = open_live_room(client)
+    for _ in range(3):
+        xzb.ok(client, xzb.add_heart())
+    xzb.ok(client, xzb.enter_group())
+    [item] = listed(client)["pusherlist"]
+    assert (item["likecount"], item["viewercount"]) == (3, 1)
+    assert xzb.ok(client, xzb.get_user_info())["likecount"] == 3
+    counters.flush()
+    room.refresh_from_db()
+    assert (room.like_count, room.viewer_count) == (3, 1)
+
+
+def test_counter_changes_share_the_rest_apis_per_address_throttle(client, api, counter_mode, monkeypatch):
+    monkeypatch.setattr(CounterThrottle, "THROTTLE_RATES", {"counter": "3/min"})
+    room = open_live_room(client)
+    xzb.ok(client, xzb.enter_group())
+    xzb.ok(client, xzb.add_heart())
+    assert api.post(f"/api/v1/rooms/{room.pk}/like/").status_code == 202
+    xzb.error(client, xzb.add_heart(), 4003, "frequency control")
+    xzb.error(client, xzb.enter_group(), 4003, "frequency control")
+    xzb.ok(client, xzb.add_heart(), REMOTE_ADDR="10.0.0.9")
+    assert listed(client)["pusherlist"][0]["likecount"] == 3
 
 
 def test_change_count_type_0_counts_viewers(client):

@@ -56,10 +56,13 @@ def as_text(body):
     return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in body.items()}
 
 
-def call(client, body, *, path=URL, method="post"):
+def call(client, body, *, path=URL, method="post", **extra):
     """Send like the app does and check the envelope the app reads (always HTTP 200)."""
     raw = body if isinstance(body, bytes | str) else json.dumps(body)
-    response = client.post(path, raw, content_type=CONTENT_TYPE) if method == "post" else client.get(path)
+    if method == "post":
+        response = client.post(path, raw, content_type=CONTENT_TYPE, **extra)
+    else:
+        response = client.get(path, **extra)
     assert response.status_code == 200
     envelope = response.json()
     assert set(envelope) == {"returnValue", "returnMsg", "returnData"}
@@ -68,8 +71,8 @@ def call(client, body, *, path=URL, method="post"):
     return envelope
 
 
-def ok(client, body):
-    envelope = call(client, body)
+def ok(client, body, **extra):
+    envelope = call(client, body, **extra)
     assert (envelope["returnValue"], envelope["returnMsg"]) == (0, OK_MSG), envelope
     return envelope["returnData"]
 

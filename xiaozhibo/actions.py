@@ -1,20 +1,23 @@
 """The v1 Actions. Each validates like the original, then calls rooms.services / rooms.counters.
 
-A handler takes the decoded request and returns `returnData`, or raises `ProtocolError`.
+A handler takes the decoded body and the HTTP request, and returns `returnData` or raises
+`ProtocolError`.
 Rooms are found through the anchor's `userid`: the original kept one row per anchor, here it is
 the anchor's newest room opened through this protocol.
 """
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from rooms import counters, services, stream_urls
 from rooms.models import Room, RoomEvent
+from rooms.views import CounterThrottle
 
 from . import identity
 from .models import RoomInfo
 from .protocol import (
     DB_ERROR,
+    FREQUENCY,
     INVALID_PARA,
     ProtocolError,
     clean,
@@ -52,7 +55,7 @@ def listed_rooms():
 # --- anchor ------------------------------------------------------------------------------------
 
 
-def request_lvb_addr(args):
+def request_lvb_addr(args, request):
     userid = string(args, "userid", max_length=128)
     groupid = string(args, "groupid", max_length=128)
     title = string(args, "title", max_length=64)
@@ -75,7 +78,7 @@ def request_lvb_addr(args):
     return {"pushurl": push_url, "timestamp": int(room.created_at.timestamp())}
 
 
-def change_status(args):
+def change_status(args, request):
     """`status` 0 = online (the app saw push-begin) → live; 1 = offline → closed."""
     userid = string(args, "userid")
     status = integer(args, "status", minimum=0)
@@ -85,7 +88,7 @@ def change_status(args):
     return _go_live(owner) if status == 0 else _close(owner)
 
 
-def stop_lvb(args):
+def stop_lvb(args, request):
     return _close(_known_user(string(args, "userid")))
 
 
@@ -124,7 +127,7 @@ def _close(owner):
 # --- viewers -----------------------------------------------------------------------------------
 
 
-def change_count(args):
+def change_count(args, request):
     """Likes (`type` 1) or, deprecated, viewers (`type` 0) of an anchor's live room, ±1."""
     userid = string(args, "userid")
     kind, optype, flag = integer(args, "type"), integer(args, "optype"), integer(args, "flag")
@@ -133,32 +136,33 @@ def change_count(args):
         raise para_error("ChangeCount")
     if flag == FLAG_VOD and fileid is None:
         raise para_error("ChangeCount")
-    _count(userid, flag, COUNT_FIELDS[kind], 1 if optype == COUNT_ADD else -1, fileid)
+    _count(request, userid, flag, COUNT_FIELDS[kind], 1 if optype == COUNT_ADD else -1, fileid)
     return RESULT_OK
 
 
-def enter_group(args):
+def enter_group(args, request):
     userid = string(args, "userid", max_length=128)
     liveuserid, groupid = string(args, "liveuserid"), string(args, "groupid")
     flag = integer(args, "flag")
     if flag not in (FLAG_LIVE, FLAG_VOD):
         raise para_error("EnterGroup")
     identity.user_for(userid, nickname=profile_text(args, "nickname", 64), headpic=profile_url(args, "headpic"))
-    _count(liveuserid, flag, "viewer_count", 1, groupid)
+    _count(request, liveuserid, flag, "viewer_count", 1, groupid)
     return RESULT_OK
 
 
-def quit_group(args):
+def quit_group(args, request):
     string(args, "userid")
     liveuserid, groupid = string(args, "liveuserid"), string(args, "groupid")
     flag = integer(args, "flag")
     if flag not in (FLAG_LIVE, FLAG_VOD):
         raise para_error("QuitGroup")
-    _count(liveuserid, flag, "viewer_count", -1, groupid)
+    _count(request, liveuserid, flag, "viewer_count", -1, groupid)
     return RESULT_OK
 
 
-def _count(anchor_userid, flag, field, amount, fileid):
+def _count(request, anchor_userid, flag, field, amount, fileid):
+    """Change a counter of the anchor's live room, under the REST API's per-address throttle."""
     if flag == FLAG_VOD:
         # with flag 1 the original counted on a replay (its fileid); this server keeps none
         raise not_found(f"no replay {fileid} of userid:{anchor_userid}")
@@ -168,26 +172,27 @@ def _count(anchor_userid, flag, field, amount, fileid):
         .values_list("pk", flat=True)
         .first()
     )
-    if room_id is None or _add(room_id, field, amount) is None:
+    if room_id is None:
         raise not_found(f"no live room of userid:{anchor_userid}")
-
-
-def _add(room_id, field, amount):
-    """counters.increment that never takes a count below 0 (the original's `... AND count > 0`)."""
-    if amount > 0:
-        return counters.increment(room_id, field, amount)
+    throttle = CounterThrottle()
+    if counters.uses_redis():
+        spec = throttle.redis_spec(request)  # counted by the counter script, in the same round trip
+    elif throttle.allow_request(request, None):
+        spec = None
+    else:
+        raise ProtocolError(FREQUENCY)
     try:
-        with transaction.atomic():
-            return counters.increment(room_id, field, amount)
-    except IntegrityError:
-        # a database counter at 0: its `>= 0` check refused the update, so the count stays 0
-        return 0
+        value = counters.increment(room_id, field, amount, throttle=spec)  # never below 0
+    except counters.Throttled:
+        raise ProtocolError(FREQUENCY) from None
+    if value is None:
+        raise not_found(f"no live room of userid:{anchor_userid}")
 
 
 # --- list and details --------------------------------------------------------------------------
 
 
-def fetch_list(args):
+def fetch_list(args, request):
     """Live rooms, newest first. `pageno` from 1; `pagesize` outside 10–100 means 10."""
     flag = integer(args, "flag", minimum=0)
     pageno = max(integer(args, "pageno", minimum=0), 1)
@@ -208,7 +213,7 @@ def fetch_list(args):
     return {"totalcount": total if flag == LIST_ALL else str(total), "pusherlist": items}
 
 
-def get_user_info(args):
+def get_user_info(args, request):
     """The anchor's newest room (`status` "1" while live, "0" after), as one list item."""
     userid = string(args, "userid")
     kind = integer(args, "type")

@@ -14,6 +14,7 @@ INVALID_INPUT = 1000
 DB_ERROR = 2003
 INVALID_JSON = 4001
 INVALID_PARA = 4002
+FREQUENCY = 4003
 
 MESSAGES = {
     OK: "return successfully!",
@@ -21,6 +22,7 @@ MESSAGES = {
     DB_ERROR: "db operator error",
     INVALID_JSON: "http post body is empty or invalid json format in post body from client!",
     INVALID_PARA: "request para error",
+    FREQUENCY: "frequency control",
 }
 
 _INT = re.compile(r"-?[1-9][0-9]{0,18}|0")  # PHP ints are 64-bit

@@ -20,10 +20,10 @@ def interface(request):
         raise Http404
     # the original read the raw body whatever the method; a GET has none, hence 4001
     body = request.body if request.method == "POST" else b""
-    return JsonResponse(dispatch(body))
+    return JsonResponse(dispatch(body, request))
 
 
-def dispatch(body):
+def dispatch(body, request):
     try:
         data = json.loads(body, parse_constant=_refuse)
     except (ValueError, RecursionError):
@@ -37,7 +37,7 @@ def dispatch(body):
     if handler is None:
         return envelope(INVALID_INPUT, msg=f"invalid interface name:{clean(action)}")
     try:
-        return envelope(OK, handler(data))
+        return envelope(OK, handler(data, request))
     except ProtocolError as exc:
         return envelope(exc.code, detail=exc.detail)
     except DatabaseError:
