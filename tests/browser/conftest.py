@@ -5,7 +5,11 @@ from `playwright install`.
 """
 
 import os
+import threading
 import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +96,29 @@ def eventually(check, timeout=10.0, page=None):
             page.wait_for_timeout(50)
         else:
             time.sleep(0.05)
+
+
+class PlayEdge(SimpleHTTPRequestHandler):
+    """A stand-in play domain: every `*.m3u8` is the test pattern's playlist."""
+
+    def translate_path(self, path):
+        name = path.split("?")[0].rsplit("/", 1)[-1]
+        return str(Path(self.directory) / ("stream.m3u8" if name.endswith(".m3u8") else name))
+
+    def end_headers(self):
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def play_edge(settings):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(PlayEdge, directory=Path(__file__).parent / "hls"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.TENCENT_LIVE_PLAY_DOMAIN = f"127.0.0.1:{server.server_port}"
+    settings.TENCENT_LIVE_PLAY_SCHEME = "http"
+    yield
+    server.shutdown()
+    server.server_close()

@@ -68,11 +68,15 @@ def shoot(open_page, path, name, *, user=None, ready=None):
         page.screenshot(path=OUT / f"{name}-{label}.png", full_page=label == "desktop")
 
 
-def test_screenshots(open_page, demo_rooms, make_user, make_room):
+def playing(page):
+    page.wait_for_function("document.getElementById('video').currentTime > 1.2")
+
+
+def test_screenshots(open_page, play_edge, demo_rooms, make_user, make_room):
     shoot(open_page, "/", "live-list")
     watched = demo_rooms[0]
     Room.objects.filter(pk=watched.pk).update(viewer_count=12_480, like_count=48_213)
-    shoot(open_page, f"/rooms/{watched.pk}/", "watch")
+    shoot(open_page, f"/rooms/{watched.pk}/", "watch", ready=playing)
 
     streamer = make_user("streamer", nickname="Streamer Sam")
     for title, viewers, likes in (("Sunday market stroll", 3_412, 18_250), ("Q&A: building a live app", 861, 4_012)):

@@ -46,3 +46,11 @@ def test_watch_page_says_when_the_stream_has_ended(page, settings, live_room):
 
     expect(page.get_by_text("The stream has ended")).to_be_visible()
     expect(page.get_by_role("link", name="Find another live room")).to_be_visible()
+
+
+def test_watch_page_plays_the_hls_stream(page, play_edge, live_room):
+    page.goto(f"/rooms/{live_room.pk}/")
+
+    expect(page.locator("#watch")).to_have_attribute("data-state", "playing")
+    expect(page.locator("#video")).to_be_visible()
+    page.wait_for_function("document.getElementById('video').currentTime > 0.5")
