@@ -8,7 +8,9 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -79,9 +81,19 @@ def watch(request, pk):
             "room": data[0],
             "more_rooms": data[1:],
             "api_url": f"{LIST_API}{room.pk}/",
+            "state_url": reverse("watch-state", args=[room.pk]),
             "refresh_seconds": settings.WEB_ROOM_REFRESH,
         },
     )
+
+
+@never_cache
+def watch_state(request, pk):
+    """`/rooms/{id}/state/`: whether a room that left GET /api/v1/rooms/{id}/ for viewers is
+    interrupted (its streamer may reconnect) or has ended. Rooms never live stay unknown."""
+    status = get_object_or_404(Room.objects.exclude(status=Room.Status.CREATED), pk=pk).status
+    state = status if status in (Room.Status.LIVE, Room.Status.INTERRUPTED) else "ended"
+    return JsonResponse({"state": state})
 
 
 @never_cache

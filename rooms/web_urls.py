@@ -6,6 +6,7 @@ from . import web
 urlpatterns = [
     path("", web.live_list, name="live-list"),
     path("rooms/<int:pk>/", web.watch, name="watch"),
+    path("rooms/<int:pk>/state/", web.watch_state, name="watch-state"),
     path("studio/", web.studio, name="studio"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", web.LogoutView.as_view(), name="logout"),

@@ -41,6 +41,19 @@ def test_live_list_pages_and_orders_like_the_api(client, make_room, make_user):
     assert 'data-next-url="/api/v1/rooms/?page=2&amp;ordering=-like_count&amp;page_size=2"' in page
 
 
+@pytest.mark.parametrize("ordering", ["-started_at", "-viewer_count", "-like_count"])
+def test_live_list_shows_the_same_rooms_in_the_same_order_as_the_api(client, api, make_room, make_user, ordering):
+    for n in range(5):
+        room = make_room(make_user(), S.LIVE, title=f"Show {n}")
+        Room.objects.filter(pk=room.pk).update(viewer_count=(n * 7) % 5, like_count=(n * 3) % 4)
+
+    page = client.get(f"/?ordering={ordering}&page_size=4").content.decode()
+    api_ids = [room["id"] for room in api.get(f"/api/v1/rooms/?ordering={ordering}&page_size=4").json()["results"]]
+
+    page_ids = [part.split('"', 1)[0] for part in page.split('data-room-id="')[1:]]
+    assert page_ids == [str(pk) for pk in api_ids] + [""]  # the last is the page's <template> card
+
+
 def test_live_list_ignores_unknown_query_values(client, live_room):
     response = client.get("/?ordering=title&page_size=abc")
     assert response.status_code == 200
@@ -138,3 +151,16 @@ def test_collected_static_files_are_served_by_the_app(settings, tmp_path):
 )
 def test_compact_counts(value, text):
     assert compact(value) == text
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [(S.LIVE, "live"), (S.INTERRUPTED, "interrupted"), (S.CLOSED, "ended"), (S.BANNED, "ended")],
+)
+def test_watch_state_tells_a_pause_from_the_end(client, make_room, streamer, status, state):
+    room = make_room(streamer, status)
+    assert client.get(f"/rooms/{room.pk}/state/").json() == {"state": state}
+
+
+def test_watch_state_of_a_room_never_live_is_404(client, make_room, streamer):
+    assert client.get(f"/rooms/{make_room(streamer).pk}/state/").status_code == 404

@@ -105,13 +105,20 @@
   async function poll() {
     try {
       const { status, ok, data } = await api(apiUrl);
-      if (status === 404) setState("ended"); // not live any more, so not visible to viewers
-      else if (ok) showRoom(data);
+      if (ok) showRoom(data);
+      else if (status === 404) await whyGone();
     } catch (err) {
       // offline for a moment: keep the page as it is and try again at the next tick
     }
     setText(field(root, "duration"), startedAt ? duration(startedAt) : "–");
     if (root.dataset.state !== "ended") setTimeout(poll, intervalMs);
+  }
+
+  // The API shows viewers live rooms only; this page's own endpoint tells a pause from the end.
+  async function whyGone() {
+    const { ok, status, data } = await api(root.dataset.stateUrl);
+    if (status === 404 || (ok && data.state === "ended")) setState("ended");
+    else if (ok && data.state === "interrupted") setState("interrupted");
   }
 
   async function join() {

@@ -48,6 +48,18 @@ def test_watch_page_says_when_the_stream_has_ended(page, settings, live_room):
     expect(page.get_by_role("link", name="Find another live room")).to_be_visible()
 
 
+def test_watch_page_waits_through_an_interruption(page, settings, live_room):
+    settings.WEB_ROOM_REFRESH = 0.3
+    page.goto(f"/rooms/{live_room.pk}/")
+
+    services.mark_interrupted(live_room, source=RoomEvent.Source.CALLBACK)
+    expect(page.get_by_text("The stream was interrupted.")).to_be_visible()
+
+    services.mark_live(live_room, source=RoomEvent.Source.CALLBACK)
+    expect(page.get_by_text("The stream was interrupted.")).to_be_hidden()
+    expect(page.locator("#watch")).to_have_attribute("data-state", "connecting")
+
+
 def test_watch_page_plays_the_hls_stream(page, play_edge, live_room):
     page.goto(f"/rooms/{live_room.pk}/")
 
