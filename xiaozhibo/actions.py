@@ -105,12 +105,9 @@ def _open_room(owner):
 
 def _go_live(owner):
     room = _open_room(owner)
-    if (
-        room is not None
-        and room.status != Room.Status.LIVE
-        and not services.mark_live(room, source=SOURCE, actor=owner)
-    ):
-        room.refresh_from_db()  # another actor got there first: see where it left the room
+    if room is not None and room.status != Room.Status.LIVE:
+        services.mark_live(room, source=SOURCE, actor=owner)
+        room.refresh_from_db()  # when another actor got there first, see where it left the room
     if room is None or room.status != Room.Status.LIVE:
         raise not_found("no open room to put online: call RequestLVBAddr first")
     return RESULT_OK
@@ -174,19 +171,22 @@ def _count(request, anchor_userid, flag, field, amount, fileid):
     )
     if room_id is None:
         raise not_found(f"no live room of userid:{anchor_userid}")
-    throttle = CounterThrottle()
-    if counters.uses_redis():
-        spec = throttle.redis_spec(request)  # counted by the counter script, in the same round trip
-    elif throttle.allow_request(request, None):
-        spec = None
-    else:
-        raise ProtocolError(FREQUENCY)
     try:
-        value = counters.increment(room_id, field, amount, throttle=spec)  # never below 0
+        value = counters.increment(room_id, field, amount, throttle=_throttle(request))  # never below 0
     except counters.Throttled:
         raise ProtocolError(FREQUENCY) from None
     if value is None:
         raise not_found(f"no live room of userid:{anchor_userid}")
+
+
+def _throttle(request):
+    """The counter throttle: with Redis, a spec the counter script applies in its round trip."""
+    throttle = CounterThrottle()
+    if counters.uses_redis():
+        return throttle.redis_spec(request)
+    if not throttle.allow_request(request, None):
+        raise counters.Throttled(int(throttle.wait() or 1))
+    return None
 
 
 # --- list and details --------------------------------------------------------------------------
