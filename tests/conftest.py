@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from rooms import services
 from rooms.models import Room, RoomEvent
+from tests.simulator import live_simulator, simulator, simulator_server  # noqa: F401  (Tencent simulator fixtures)
 
 
 @pytest.fixture(autouse=True)

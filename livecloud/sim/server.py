@@ -1,0 +1,135 @@
+"""The simulator's HTTP server: API 3.0, the legacy API and the `/sim/...` control endpoints."""
+
+import json
+import logging
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import api3, legacy
+from .core import Simulator
+
+logger = logging.getLogger("livecloud.sim")
+
+
+def _json(status, body):
+    return status, "application/json", json.dumps(body).encode()
+
+
+def _body_json(body):
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def sim_publish(sim, match, body):
+    data = _body_json(body)
+    if not data or not isinstance(data.get("push_url"), str):
+        return _json(400, {"reason": 'send {"push_url": "rtmp://…"}'})
+    return _json(*sim.publish(data["push_url"]))
+
+
+def sim_stream(sim, match, body):
+    stream_id, verb = unquote(match["stream_id"]), match["verb"]
+    actions = {
+        "stop": lambda: sim.stop(stream_id),
+        "crash": lambda: sim.stop(stream_id, callback=False),
+        "record": lambda: sim.recording(stream_id),
+        "screenshot": lambda: sim.screenshot(stream_id),
+    }
+    deliveries = actions[verb]()
+    if deliveries is None:
+        return _json(404, {"reason": f"unknown stream {stream_id!r}"})
+    return _json(200, {"stream_id": stream_id, "state": sim.stream_state(stream_id), "callbacks": deliveries})
+
+
+def sim_faults(sim, match, body):
+    data = _body_json(body)
+    if data is None:
+        return _json(400, {"reason": "send a JSON object of faults"})
+    try:
+        return _json(200, sim.set_faults(**data))
+    except ValueError as exc:
+        return _json(400, {"reason": str(exc)})
+
+
+def sim_reset(sim, match, body):
+    sim.reset()
+    return _json(200, {"reset": True})
+
+
+ROUTES = [
+    ("POST", re.compile(r"/sim/publish"), sim_publish),
+    ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/(?P<verb>stop|crash|record|screenshot)"), sim_stream),
+    ("GET", re.compile(r"/sim/state"), lambda sim, match, body: _json(200, sim.snapshot())),
+    ("POST", re.compile(r"/sim/faults"), sim_faults),
+    ("POST", re.compile(r"/sim/reset"), sim_reset),
+]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "livecloud-simulator"
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def _dispatch(self, method):
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        sim = self.server.simulator
+        if method == "POST" and url.path == "/":
+            answer = api3.handle(sim, self.headers, body)
+        elif method == "GET" and url.path == "/common_access":
+            answer = legacy.handle(sim, dict(parse_qsl(url.query, keep_blank_values=True)))
+        else:
+            answer = self._control(sim, method, url.path, body)
+        self._send(*answer)
+
+    def _control(self, sim, method, path, body):
+        for route_method, pattern, view in ROUTES:
+            match = pattern.fullmatch(path)
+            if match and route_method == method:
+                return view(sim, match, body)
+            if match:
+                return _json(405, {"reason": f"use {route_method}"})
+        return _json(404, {"reason": "not found"})
+
+    def _send(self, status, content_type, payload):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format, *args):
+        logger.debug("%s %s", self.address_string(), format % args)
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, simulator: Simulator, host="127.0.0.1", port=0):
+        super().__init__((host, port), Handler)
+        self.simulator = simulator
+
+    @property
+    def url(self):
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self):
+        """Serve from a daemon thread (tests, benchmarks); `close()` stops it."""
+        threading.Thread(target=self.serve_forever, name="livecloud-simulator", daemon=True).start()
+        return self
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
