@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("healthz", healthz, name="healthz"),
+    path("callbacks/", include("callbacks.urls")),
     path("", include("xiaozhibo.urls")),
     path("", include("rooms.web_urls")),
 ]

@@ -96,3 +96,23 @@ class RoomEvent(models.Model):
 
     def __str__(self):
         return f"{self.room_id}: {self.old_status} → {self.new_status}"
+
+
+class Recording(models.Model):
+    """A recording file of a room's stream, reported by Tencent's recording callback (event_type 100)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="recordings")
+    file_id = models.CharField(max_length=64, blank=True, help_text="Tencent VOD file id.")
+    video_url = models.URLField(max_length=1000)
+    format = models.CharField(max_length=16, blank=True, help_text="flv, hls, mp4 or aac.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds.")
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text="Bytes.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["room", "started_at", "id"]
+
+    def __str__(self):
+        return f"{self.room_id}: {self.video_url}"

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from moderation.models import StreamerBan
 
-from .models import Room, RoomEvent
+from .models import Recording, Room, RoomEvent
 from .signals import room_status_changed
 
 Status = Room.Status
@@ -64,12 +64,7 @@ def mark_live(room, *, source, actor=None, sequence="", event_time: datetime | N
     """created / interrupted → live. On a room already live, a new push `sequence` is adopted
     (a quick reconnect) without a new event. Returns True when the status changed."""
     now = timezone.now()
-    fields = {
-        "started_at": Coalesce(F("started_at"), now),
-        "interrupted_at": None,
-        "last_seen_live_at": now,
-        "offline_strikes": 0,
-    }
+    fields = _live_fields(now)
     if sequence:
         fields["push_sequence"] = sequence
     changed = _transition(
@@ -130,6 +125,71 @@ def ban_room(room, *, source=Source.ADMIN, actor=None, reason="") -> bool:
         reason=reason,
         ended_at=Coalesce(F("ended_at"), timezone.now()),
     )
+
+
+def heal_room(room, *, source=Source.SWEEPER) -> bool:
+    """created / interrupted → live because the cloud reports the stream online (its push
+    callback was lost). That push's sequence is unknown, so `push_sequence` is cleared and the
+    next stream-end applies whatever its sequence."""
+    return _transition(
+        room,
+        Status.LIVE,
+        (Status.CREATED, Status.INTERRUPTED),
+        source=source,
+        reason="stream online at the cloud",
+        push_sequence="",
+        **_live_fields(timezone.now()),
+    )
+
+
+def note_online(room_ids, *, now=None) -> int:
+    """Live rooms the cloud reports online: strikes reset, `last_seen_live_at` = now. The count updated."""
+    now = now or timezone.now()
+    return sum(
+        Room.objects.filter(pk__in=chunk, status=Status.LIVE).update(offline_strikes=0, last_seen_live_at=now)
+        for chunk in _chunks(room_ids)
+    )
+
+
+def note_offline(room_ids) -> list[int]:
+    """Live rooms missing from the cloud's online list get one more strike. Returns the ids of those
+    that now have OFFLINE_STRIKES or more (to be closed as zombies)."""
+    reached = []
+    for chunk in _chunks(room_ids):
+        live = Room.objects.filter(pk__in=chunk, status=Status.LIVE)
+        live.update(offline_strikes=F("offline_strikes") + 1)
+        reached += live.filter(offline_strikes__gte=settings.OFFLINE_STRIKES).values_list("pk", flat=True)
+    return reached
+
+
+def close_zombie(room) -> bool:
+    """live → closed (`zombie`), only while the room still has OFFLINE_STRIKES strikes."""
+    guard = Q(status=Status.LIVE, offline_strikes__gte=settings.OFFLINE_STRIKES)
+    return close_room(room, reason=Room.CloseReason.ZOMBIE, source=Source.SWEEPER, guard=guard)
+
+
+def set_snapshot(room, url) -> bool:
+    """The room's latest screenshot (Tencent's screenshot callback)."""
+    return bool(Room.objects.filter(pk=room.pk).update(snapshot_url=url))
+
+
+def add_recording(room, **fields) -> Recording:
+    """A recording file of the room's stream (Tencent's recording callback)."""
+    return Recording.objects.create(room=room, **fields)
+
+
+def _live_fields(now):
+    return {
+        "started_at": Coalesce(F("started_at"), now),
+        "interrupted_at": None,
+        "last_seen_live_at": now,
+        "offline_strikes": 0,
+    }
+
+
+def _chunks(ids, size=5000):
+    ids = list(ids)
+    return (ids[i : i + size] for i in range(0, len(ids), size))
 
 
 def _newer(event_time):

@@ -1,0 +1,146 @@
+"""Apply an accepted Tencent callback: log it, drop duplicates, dispatch by event type.
+
+Each handler calls one room service and returns whether it changed anything. The services
+guard against stale events (an older push `sequence`, an older `event_time`).
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+
+from rooms import services
+from rooms.models import Room, RoomEvent
+
+from .models import CallbackEvent
+
+Outcome = CallbackEvent.Outcome
+SOURCE = RoomEvent.Source.CALLBACK
+REJECTED_BODY_LIMIT = 4096
+
+
+@dataclass
+class Event:
+    event_type: int
+    stream_id: str
+    sequence: str
+    event_time: datetime | None
+    payload: dict
+
+    @classmethod
+    def from_payload(cls, payload):
+        event_type = payload["event_type"]
+        time_field = {100: "end_time", 200: "create_time"}.get(event_type, "event_time")
+        return cls(
+            event_type,
+            payload["stream_id"],
+            str(payload.get("sequence") or ""),
+            _time(payload.get(time_field)),
+            payload,
+        )
+
+    def dedupe_key(self):
+        """Same stream, event type and identity (sequence + event time; the file for recordings and screenshots)."""
+        identity = {100: ("file_id", "video_url"), 200: ("pic_url", "create_time")}.get(self.event_type)
+        parts = (
+            [self.payload.get(name) for name in identity]
+            if identity
+            else [self.sequence, self.payload.get("event_time")]
+        )
+        return hashlib.sha256(repr((self.stream_id, self.event_type, *parts)).encode()).hexdigest()
+
+
+def on_push(room, event):
+    if event.sequence and _ended(event):
+        return False  # this push session's stream-end arrived first: the stream is already over
+    return services.mark_live(room, source=SOURCE, sequence=event.sequence, event_time=event.event_time)
+
+
+def on_stream_end(room, event):
+    return services.mark_interrupted(room, source=SOURCE, sequence=event.sequence, event_time=event.event_time)
+
+
+def on_recording(room, event):
+    p = event.payload
+    services.add_recording(
+        room,
+        file_id=str(p.get("file_id") or ""),
+        video_url=str(p.get("video_url") or ""),
+        format=str(p.get("file_format") or ""),
+        started_at=_time(p.get("start_time")),
+        ended_at=_time(p.get("end_time")),
+        duration=_count(p.get("duration")),
+        size=_count(p.get("file_size")),
+    )
+    return True
+
+
+def on_screenshot(room, event):
+    url = event.payload.get("pic_full_url") or event.payload.get("pic_url")
+    return bool(url) and services.set_snapshot(room, str(url))
+
+
+def _ended(event):
+    ends = CallbackEvent.objects.filter(stream_id=event.stream_id, event_type=0, sequence=event.sequence)
+    return ends.exclude(outcome__in=[Outcome.REJECTED, Outcome.DUPLICATE]).exists()
+
+
+HANDLERS = {1: on_push, 0: on_stream_end, 100: on_recording, 200: on_screenshot}
+
+
+def dispatch(payload, raw: bytes) -> str:
+    """Log and apply one verified callback; its outcome. Redeliveries are logged as duplicates."""
+    event = Event.from_payload(payload)
+    fields = {
+        "stream_id": event.stream_id,
+        "event_type": event.event_type,
+        "sequence": event.sequence,
+        "event_time": event.event_time,
+        "body": raw.decode("utf-8", errors="replace"),
+    }
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = CallbackEvent.objects.create(**fields, outcome=Outcome.IGNORED, dedupe_key=event.dedupe_key())
+        except IntegrityError:
+            CallbackEvent.objects.create(**fields, outcome=Outcome.DUPLICATE)
+            return Outcome.DUPLICATE
+        record.outcome = _apply(event)
+        record.save(update_fields=["outcome"])
+    return record.outcome
+
+
+def _apply(event):
+    handler = HANDLERS.get(event.event_type)
+    if handler is None:
+        return Outcome.IGNORED
+    room = Room.objects.filter(stream_id=event.stream_id).first()
+    if room is None:
+        return Outcome.UNKNOWN_STREAM
+    return Outcome.APPLIED if handler(room, event) else Outcome.NO_CHANGE
+
+
+def log_rejected(raw: bytes, payload, reason):
+    payload = payload if isinstance(payload, dict) else {}
+    stream_id, event_type = payload.get("stream_id"), payload.get("event_type")
+    CallbackEvent.objects.create(
+        stream_id=stream_id[:128] if isinstance(stream_id, str) else "",
+        event_type=event_type if isinstance(event_type, int) and not isinstance(event_type, bool) else None,
+        body=raw[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace"),
+        outcome=Outcome.REJECTED,
+        detail=reason[:255],
+    )
+
+
+def _time(value):
+    seconds = _count(value)
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+
+
+def _count(value):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
