@@ -170,6 +170,12 @@ CELERY_BEAT_SCHEDULE["flush-counters"] = {
     "schedule": COUNTER_FLUSH_INTERVAL,
     "options": {"expires": COUNTER_FLUSH_INTERVAL},
 }
+# Beat: the zombie sweeper (SPEC §7); a pass that waited longer than one interval is dropped.
+CELERY_BEAT_SCHEDULE["sweep-rooms"] = {
+    "task": "rooms.tasks.sweep_rooms",
+    "schedule": SWEEP_INTERVAL,
+    "options": {"expires": SWEEP_INTERVAL},
+}
 # A do-nothing API endpoint for `make bench` to compare against; never on otherwise.
 BENCH_ENDPOINT = env_bool("BENCH_ENDPOINT", False)
 

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import counters
+from . import counters, sweeper
 
 
 @shared_task(ignore_result=True)
@@ -12,3 +12,9 @@ def flush_counters():
     written = counters.flush()
     counters.sync_live()
     return written
+
+
+@shared_task(ignore_result=True)
+def sweep_rooms():
+    """One zombie-sweeper pass (beat, every SWEEP_INTERVAL). Overlapping runs skip themselves."""
+    return sweeper.sweep().as_dict()

@@ -1,0 +1,73 @@
+"""Named locks across processes, so that periodic jobs never overlap.
+
+Redis configured: a redis-py `Lock` (expires after `timeout`, in case its holder dies).
+PostgreSQL without Redis: a session advisory lock. SQLite (the embedded default, one machine):
+an `flock` on a file beside the database. The last two are released by the OS or the database
+when their holder dies.
+"""
+
+import fcntl
+import zlib
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+
+@contextmanager
+def exclusive(name, *, timeout):
+    """Yield True while this process holds lock `name`, or False at once when another does."""
+    if settings.REDIS_URL:
+        lock_cm = _redis_lock
+    elif connection.vendor == "postgresql":
+        lock_cm = _advisory_lock
+    else:
+        lock_cm = _file_lock
+    with lock_cm(name, timeout) as acquired:
+        yield acquired
+
+
+@contextmanager
+def _redis_lock(name, timeout):
+    from redis.exceptions import LockError
+
+    from liveroom.redis import get_redis, key
+
+    lock = get_redis().lock(key("lock", name), timeout=timeout)
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with suppress(LockError):  # it expired meanwhile; someone else may hold it now
+                lock.release()
+
+
+@contextmanager
+def _advisory_lock(name, timeout):
+    lock_id = zlib.crc32(name.encode())  # advisory locks are per database
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+
+
+@contextmanager
+def _file_lock(name, timeout):
+    path = Path(str(connection.settings_dict["NAME"])).with_name(f".{name}.lock")
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

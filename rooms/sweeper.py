@@ -1,0 +1,97 @@
+"""The zombie sweeper: callbacks are one insurance, this poll of the cloud is the other.
+
+One pass (`sweep()`), run by Celery beat every SWEEP_INTERVAL and by `manage.py sweep_rooms`:
+1. ask the cloud which streams are online (one DescribeLiveStreamOnlineList call);
+2. live rooms online: strikes reset; offline: one more strike, closed as `zombie` at OFFLINE_STRIKES;
+3. created / interrupted rooms online: live (a lost push callback); interrupted past
+   RECONNECT_WINDOW: closed (`stream_ended`); created past PENDING_TTL: closed (`expired`);
+4. when the cloud call fails, nothing at all is closed (Tencent: treat the stream as online).
+Only one pass runs at a time (`liveroom.locks.exclusive`).
+"""
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+import livecloud
+from liveroom.locks import exclusive
+
+from . import services
+from .models import Room
+
+logger = logging.getLogger(__name__)
+Status, CloseReason, Source = Room.Status, Room.CloseReason, services.Source
+
+
+@dataclass
+class SweepResult:
+    ran: bool = True  # False: another pass held the lock
+    cloud_error: str = ""  # the cloud call failed: nothing was closed
+    online_streams: int = 0
+    live_rooms: int = 0
+    seen_online: int = 0
+    struck: int = 0
+    zombies: int = 0
+    healed: int = 0
+    ended: int = 0
+    expired: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def sweep(client=None) -> SweepResult:
+    """One pass of the sweeper; see the module docstring. Never raises for cloud failures."""
+    started = time.perf_counter()
+    with exclusive("sweep-rooms", timeout=settings.CELERY_TASK_TIME_LIMIT) as acquired:
+        if not acquired:
+            logger.info("sweep skipped: another sweep is running")
+            return SweepResult(ran=False)
+        result = SweepResult()
+        try:
+            online = (client or livecloud.get_client()).online_streams()
+        except livecloud.CloudError as exc:
+            result.cloud_error = str(exc)
+            logger.warning("sweep: cloud call failed, nothing closed: %s", exc)
+        else:
+            now = timezone.now()
+            result.online_streams = len(online)
+            _check_live(online, result)
+            _check_open(online, now, result)
+            # Banned rooms still online are forbidden and dropped again here (moderation).
+        result.seconds = round(time.perf_counter() - started, 3)
+    logger.info("sweep: %s", result.as_dict())
+    return result
+
+
+def _check_live(online, result):
+    live = list(Room.objects.filter(status=Status.LIVE).values_list("pk", "stream_id"))
+    seen = [pk for pk, stream_id in live if stream_id in online]
+    missing = [pk for pk, stream_id in live if stream_id not in online]
+    result.live_rooms, result.seen_online, result.struck = len(live), len(seen), len(missing)
+    services.note_online(seen)
+    for room in Room.objects.filter(pk__in=services.note_offline(missing)):
+        result.zombies += services.close_zombie(room)
+
+
+def _check_open(online, now, result):
+    reconnect_cutoff = now - timedelta(seconds=settings.RECONNECT_WINDOW)
+    pending_cutoff = now - timedelta(seconds=settings.PENDING_TTL)
+    waiting = Q(status=Status.INTERRUPTED) | Q(status=Status.CREATED)
+    for room in Room.objects.filter(waiting).only("pk", "stream_id", "status", "created_at", "interrupted_at"):
+        if room.stream_id in online:
+            result.healed += services.heal_room(room)
+        elif room.status == Status.INTERRUPTED and room.interrupted_at and room.interrupted_at <= reconnect_cutoff:
+            guard = Q(status=Status.INTERRUPTED, interrupted_at__lte=reconnect_cutoff)
+            result.ended += services.close_room(
+                room, reason=CloseReason.STREAM_ENDED, source=Source.SWEEPER, guard=guard
+            )
+        elif room.status == Status.CREATED and room.created_at <= pending_cutoff:
+            guard = Q(status=Status.CREATED, created_at__lte=pending_cutoff)
+            result.expired += services.close_room(room, reason=CloseReason.EXPIRED, source=Source.SWEEPER, guard=guard)

@@ -1,0 +1,178 @@
+"""The zombie sweeper against the simulator (real HTTP to the fake cloud, callbacks lost on purpose)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from liveroom.locks import exclusive
+from rooms import sweeper, tasks
+from rooms.models import Room, RoomEvent
+from rooms.stream_urls import push_url
+
+pytestmark = pytest.mark.django_db
+S, R = Room.Status, Room.CloseReason
+LIST_CALLS = {"api3": "DescribeLiveStreamOnlineList", "legacy": "Live_Channel_GetLiveChannelList"}
+
+
+def online(simulator, room):
+    """The stream is pushing at the cloud, but its callback never reaches us."""
+    assert simulator.publish(push_url(room.stream_id)[0]).status_code == 200
+
+
+def reload(room):
+    room.refresh_from_db()
+    return room
+
+
+@pytest.mark.parametrize("backend", ["api3", "legacy"])
+def test_live_room_missing_from_three_sweeps_is_closed_as_zombie(simulator, settings, make_room, streamer, backend):
+    settings.LIVE_CLOUD = backend
+    room = make_room(streamer, S.LIVE)
+    for strikes in (1, 2):
+        result = sweeper.sweep()
+        assert (result.struck, result.zombies) == (1, 0)
+        assert reload(room).status == S.LIVE and room.offline_strikes == strikes
+    assert sweeper.sweep().zombies == 1
+    assert reload(room).status == S.CLOSED and room.close_reason == R.ZOMBIE
+    assert RoomEvent.objects.filter(room=room).last().source == "sweeper"
+    assert len(simulator.calls(LIST_CALLS[backend])) == 3  # one list call per pass
+
+
+def test_strikes_must_be_consecutive(simulator, make_room, streamer):
+    room = make_room(streamer, S.LIVE)
+    sweeper.sweep()
+    sweeper.sweep()
+    online(simulator, room)
+    before = reload(room).last_seen_live_at
+    assert sweeper.sweep().seen_online == 1
+    assert reload(room).offline_strikes == 0 and room.last_seen_live_at > before
+    simulator.crash(room.stream_id)
+    sweeper.sweep()
+    assert reload(room).status == S.LIVE and room.offline_strikes == 1
+
+
+def test_strike_limit_follows_settings(simulator, settings, make_room, streamer):
+    settings.OFFLINE_STRIKES = 1
+    room = make_room(streamer, S.LIVE)
+    sweeper.sweep()
+    assert reload(room).status == S.CLOSED and room.close_reason == R.ZOMBIE
+
+
+@pytest.mark.parametrize("start", [S.CREATED, S.INTERRUPTED])
+def test_room_online_at_the_cloud_is_healed_to_live(simulator, make_room, streamer, api, start):
+    room = make_room(streamer, start)
+    online(simulator, room)
+    assert sweeper.sweep().healed == 1
+    assert reload(room).status == S.LIVE and room.push_sequence == ""
+    assert [r["id"] for r in api.get("/api/v1/rooms/").json()["results"]] == [room.pk]
+    assert RoomEvent.objects.filter(room=room).last().source == "sweeper"
+
+
+def test_interrupted_room_is_closed_only_after_the_reconnect_window(simulator, settings, make_room, streamer):
+    settings.RECONNECT_WINDOW = 60
+    room = make_room(streamer, S.INTERRUPTED)
+    sweeper.sweep()
+    assert reload(room).status == S.INTERRUPTED
+    Room.objects.filter(pk=room.pk).update(interrupted_at=timezone.now() - timedelta(seconds=61))
+    assert sweeper.sweep().ended == 1
+    assert reload(room).status == S.CLOSED and room.close_reason == R.STREAM_ENDED
+
+
+def test_room_that_never_went_live_expires_after_pending_ttl(simulator, settings, make_room, streamer):
+    settings.PENDING_TTL = 600
+    room = make_room(streamer)
+    sweeper.sweep()
+    assert reload(room).status == S.CREATED
+    Room.objects.filter(pk=room.pk).update(created_at=timezone.now() - timedelta(seconds=601))
+    assert sweeper.sweep().expired == 1
+    assert reload(room).status == S.CLOSED and room.close_reason == R.EXPIRED
+
+
+def test_terminal_rooms_are_left_alone(simulator, make_room, streamer, make_user):
+    closed = make_room(streamer, S.CLOSED)
+    banned = make_room(make_user(), S.BANNED)
+    online(simulator, closed)
+    sweeper.sweep()
+    assert reload(closed).status == S.CLOSED and reload(banned).status == S.BANNED
+
+
+@pytest.mark.parametrize("fault", [{"api_error_rate": 1}, {"api_delay_ms": 1000}])
+def test_nothing_is_closed_while_the_cloud_api_fails(simulator, settings, make_room, make_user, fault):
+    settings.TENCENT_LIVE_TIMEOUT = 0.2
+    settings.OFFLINE_STRIKES = 1
+    settings.RECONNECT_WINDOW = 0
+    settings.PENDING_TTL = 1
+    live = make_room(make_user(), S.LIVE)
+    interrupted = make_room(make_user(), S.INTERRUPTED)
+    created = make_room(make_user())
+    Room.objects.filter(pk=created.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    simulator.faults(**fault)
+    result = sweeper.sweep()
+    assert result.cloud_error
+    assert reload(live).status == S.LIVE and live.offline_strikes == 0
+    assert reload(interrupted).status == S.INTERRUPTED
+    assert reload(created).status == S.CREATED
+
+    simulator.faults(api_error_rate=0, api_delay_ms=0)
+    sweeper.sweep()
+    assert {reload(r).status for r in (live, interrupted, created)} == {S.CLOSED}
+
+
+def hold_lock_in_another_connection(started, release):
+    try:
+        with exclusive("sweep-rooms", timeout=30) as acquired:
+            assert acquired
+            started.set()
+            release.wait(10)
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("redis", [True, False], ids=["redis-lock", "postgres-advisory-lock"])
+def test_a_second_sweep_does_nothing_while_one_runs(simulator, settings, make_room, streamer, redis):
+    if not redis:
+        settings.REDIS_URL = None
+    room = make_room(streamer, S.LIVE)
+    started, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_lock_in_another_connection, args=(started, release))
+    holder.start()
+    try:
+        assert started.wait(10)
+        assert sweeper.sweep().ran is False
+        assert simulator.calls() == [] and reload(room).offline_strikes == 0
+    finally:
+        release.set()
+        holder.join()
+    assert sweeper.sweep().ran is True
+    assert reload(room).offline_strikes == 1
+
+
+def test_management_command_runs_one_pass(simulator, make_room, streamer, capsys):
+    room = make_room(streamer, S.LIVE)
+    call_command("sweep_rooms")
+    assert "struck: 1" in capsys.readouterr().out
+    assert reload(room).offline_strikes == 1
+
+
+def test_management_command_fails_loudly_when_the_cloud_fails(simulator):
+    simulator.faults(api_error_rate=1)
+    with pytest.raises(CommandError, match="nothing was closed"):
+        call_command("sweep_rooms")
+
+
+def test_celery_task_runs_one_pass(simulator, make_room, streamer):
+    room = make_room(streamer, S.LIVE)
+    online(simulator, room)
+    result = tasks.sweep_rooms()
+    assert result["seen_online"] == 1 and result["ran"]
+
+
+def test_bench_sweeps_live_rooms_with_one_list_call_and_cleans_up(capsys):
+    call_command("sweep_rooms", "--bench", "--rooms", "50")
+    out = capsys.readouterr().out
+    assert "sweep over 50 live rooms" in out and "1 list call(s), 50 seen online" in out
+    assert not Room.objects.exists()
