@@ -344,10 +344,10 @@ def retry_cloud(modeladmin, request, queryset):
 class RoomBanAdmin(BanAdmin):
     list_display = (
         "room",
-        "reason",
-        "until_display",
         "in_force",
         "cloud_confirmed",
+        "until_display",
+        "reason",
         "cloud_attempts",
         "cloud_error",
         "moderator",
@@ -373,7 +373,7 @@ class StreamerBanAdmin(BanAdmin):
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(ReadOnlyAdmin):
-    list_display = ("at", "moderator_name", "action", "target", "reason", "until", "cloud_result", "cloud_detail")
+    list_display = ("at", "moderator_name", "action", "target", "cloud_result", "reason", "until", "cloud_detail")
     list_filter = ("action", "cloud_result")
     list_select_related = ("moderator",)
     search_fields = ("target", "reason", "moderator__username")

@@ -187,6 +187,14 @@ def test_streamer_list_shows_who_is_banned(admin_as, moderator, streamer, viewer
     assert list(client.get(STREAMERS, {"banned": "no"}).context["cl"].result_list) == [viewer]
 
 
+def test_streamer_list_links_to_their_rooms(admin_as, moderator, streamer, live_room, make_room, make_user):
+    make_room(make_user(), Room.Status.LIVE)
+    client = admin_as(moderator)
+    assert f"{ROOMS}?owner__id__exact={streamer.pk}".encode() in client.get(STREAMERS).content
+    rooms = client.get(ROOMS, {"owner__id__exact": streamer.pk})
+    assert list(rooms.context["cl"].result_list) == [live_room]
+
+
 def test_staff_are_not_listed_as_streamers(admin_as, moderator, streamer):
     page = admin_as(moderator).get(STREAMERS)
     assert moderator not in page.context["cl"].result_list
