@@ -336,8 +336,15 @@ class BanAdmin(ReadOnlyAdmin):
 
 @admin.action(description="Retry cloud enforcement now", permissions=["ban"])
 def retry_cloud(modeladmin, request, queryset):
-    queued = services.retry_cloud_syncs(queryset)
-    modeladmin.message_user(request, f"Queued cloud enforcement of {queued} unconfirmed ban(s).")
+    confirmed, unconfirmed = services.retry_cloud_syncs(queryset)
+    if confirmed:
+        modeladmin.message_user(request, f"The cloud confirmed {confirmed} ban(s).", messages.SUCCESS)
+    if unconfirmed:
+        modeladmin.message_user(
+            request, f"{unconfirmed} ban(s) still unconfirmed: see their cloud error; retries go on.", messages.ERROR
+        )
+    if not confirmed and not unconfirmed:
+        modeladmin.message_user(request, "All selected bans were already confirmed.", messages.INFO)
 
 
 @admin.register(RoomBan)

@@ -32,8 +32,8 @@ CloudResult = ModerationAction.CloudResult
 # ResumeTime invalid. Longer bans are forbidden again before the cloud's ban runs out.
 CLOUD_FORBID_MAX = timedelta(days=89)
 CLOUD_RENEW_BEFORE = timedelta(days=1)
-# An unconfirmed ban whose enforcement task has not run for this long lost its task: queue another.
-# (A live retry chain runs at least every `tasks.MAX_BACKOFF` seconds.)
+# An unconfirmed ban whose enforcement task has not run for this long lost its task (or it gave
+# up): the beat task enforces it again. A live retry chain runs at least every `tasks.MAX_BACKOFF`.
 CLOUD_STALE_AFTER = timedelta(minutes=15)
 
 
@@ -179,24 +179,34 @@ def renew_cloud_forbids(now=None) -> int:
     return _resync(due)
 
 
-def reenforce_room_bans(room_ids) -> int:
-    """Banned rooms seen online (by the sweeper): forbid and drop their streams again."""
-    return _resync(RoomBan.objects.active().filter(room_id__in=room_ids, cloud_confirmed=True))
+def reenforce_online_bans(online_streams) -> int:
+    """The sweeper saw `online_streams`: forbid and drop again those of rooms under a ban."""
+    bans = RoomBan.objects.active().filter(cloud_confirmed=True).values_list("pk", "room__stream_id")
+    return _resync(RoomBan.objects.filter(pk__in=[pk for pk, stream_id in bans if stream_id in online_streams]))
 
 
-def requeue_stale_cloud_syncs(now=None) -> int:
-    """Queue enforcement again for unconfirmed bans whose task was lost (or gave up)."""
+def retry_stale_cloud_syncs(now=None, limit=50) -> tuple[int, int]:
+    """Enforce again, here and now, unconfirmed bans whose task was lost or gave up."""
     now = now or timezone.now()
-    return retry_cloud_syncs(RoomBan.objects.filter(cloud_updated_at__lt=now - CLOUD_STALE_AFTER))
+    stale = RoomBan.objects.filter(cloud_confirmed=False, cloud_updated_at__lt=now - CLOUD_STALE_AFTER)
+    pks = list(stale.order_by("cloud_updated_at").values_list("pk", flat=True)[:limit])
+    return retry_cloud_syncs(RoomBan.objects.filter(pk__in=pks))
 
 
-def retry_cloud_syncs(bans) -> int:
-    """Queue enforcement now for the unconfirmed ones among `bans`. Returns how many."""
+def retry_cloud_syncs(bans) -> tuple[int, int]:
+    """Enforce the unconfirmed ones among `bans` now: (confirmed, still unconfirmed).
+
+    Stops at the first failure that retrying may cure (the cloud is down: no point going on).
+    """
     pks = list(bans.filter(cloud_confirmed=False).values_list("pk", flat=True))
-    RoomBan.objects.filter(pk__in=pks).update(cloud_updated_at=timezone.now())
+    confirmed = 0
     for pk in pks:
-        _enqueue(pk)
-    return len(pks)
+        try:
+            confirmed += sync_room_ban(pk)
+        except livecloud.CloudError as exc:
+            if exc.retryable:
+                break
+    return confirmed, len(pks) - confirmed
 
 
 def _resync(bans) -> int:
@@ -275,7 +285,7 @@ def _record_cloud_failure(ban, exc):
 
 
 def _request_cloud_sync(ban):
-    # robust: a broker hiccup must not fail the action; `requeue_stale_cloud_syncs` catches up.
+    # robust: a broker hiccup must not fail the action; `retry_stale_cloud_syncs` catches up.
     transaction.on_commit(lambda: _enqueue(ban.pk), robust=True)
 
 

@@ -39,5 +39,7 @@ def lift_expired_bans():
 
 @shared_task
 def retry_unconfirmed_bans():
-    """Beat: renew cloud forbids about to lapse, and re-queue enforcement that was lost."""
-    return services.renew_cloud_forbids() + services.requeue_stale_cloud_syncs()
+    """Beat: renew cloud forbids about to lapse; enforce bans whose enforcement was lost."""
+    renewed = services.renew_cloud_forbids()
+    confirmed, unconfirmed = services.retry_stale_cloud_syncs()
+    return {"renewed": renewed, "confirmed": confirmed, "unconfirmed": unconfirmed}

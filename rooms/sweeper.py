@@ -5,6 +5,7 @@ One pass (`sweep()`), run by Celery beat every SWEEP_INTERVAL and by `manage.py 
 2. live rooms online: strikes reset; offline: one more strike, closed as `zombie` at OFFLINE_STRIKES;
 3. created / interrupted rooms online: live (a lost push callback); interrupted past
    RECONNECT_WINDOW: closed (`stream_ended`); created past PENDING_TTL: closed (`expired`);
+   banned rooms online while their ban holds: forbidden and dropped again (`moderation`);
 4. when the cloud call fails, nothing at all is closed (Tencent: treat the stream as online).
 Only one pass runs at a time (`liveroom.locks.exclusive`).
 """
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 import livecloud
 from liveroom.locks import exclusive
+from moderation import services as moderation
 
 from . import services
 from .models import Room
@@ -40,6 +42,7 @@ class SweepResult:
     healed: int = 0
     ended: int = 0
     expired: int = 0
+    reforbidden: int = 0
     seconds: float = 0.0
 
     def as_dict(self):
@@ -64,7 +67,7 @@ def sweep(client=None) -> SweepResult:
             result.online_streams = len(online)
             _check_live(online, result)
             _check_open(online, now, result)
-            # Banned rooms still online are forbidden and dropped again here (moderation).
+            result.reforbidden = moderation.reenforce_online_bans(online)
         result.seconds = round(time.perf_counter() - started, 3)
     logger.info("sweep: %s", result.as_dict())
     return result

@@ -2,6 +2,7 @@ import uuid
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -144,3 +145,15 @@ def moderator(make_user):
     user = make_user("moderator", nickname="Mod Mia", is_staff=True)
     user.groups.add(ensure_moderators_group())
     return user
+
+
+@pytest.fixture
+def admin_as():
+    """A browser session of `user` in the Django admin."""
+
+    def login(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login

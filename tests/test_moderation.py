@@ -1,13 +1,11 @@
 """Moderation through the Django admin: the actions and their forms, the streamer ban seen by
 the app, timed bans, permissions and the audit log. Cloud enforcement: test_moderation_cloud.py."""
 
-import html
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 
 from moderation import services
@@ -16,37 +14,12 @@ from moderation.models import ModerationAction, RoomBan, StreamerBan
 from rooms.models import Room
 
 from . import xiaozhibo_client as xzb
+from .admin_actions import ROOMS, STREAMERS, run_action, shown_messages
 
 pytestmark = pytest.mark.django_db
 
-ROOMS = "/admin/rooms/room/"
-STREAMERS = "/admin/moderation/streamer/"
-ROOM_BANS = "/admin/moderation/roomban/"
 AUDIT = "/admin/moderation/moderationaction/"
 API_ROOMS = "/api/v1/rooms/"
-
-
-@pytest.fixture
-def admin_as():
-    def login(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return login
-
-
-def run_action(client, url, action, objects, **form):
-    """Post an admin action, check its intermediate form, then submit the form."""
-    data = {"action": action, "_selected_action": [str(o.pk) for o in objects]}
-    page = client.post(url, data)
-    assert page.status_code == 200, page.status_code
-    assert b'name="apply"' in page.content
-    return client.post(url, {**data, **form, "apply": "yes"}, follow=True)
-
-
-def shown_messages(response):
-    return [html.unescape(str(m)) for m in response.context["messages"]]
 
 
 def listed_ids(api):
