@@ -380,7 +380,7 @@ class StreamerBanAdmin(BanAdmin):
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(ReadOnlyAdmin):
-    list_display = ("at", "moderator_name", "action", "target", "cloud_result", "reason", "until", "cloud_detail")
+    list_display = ("at", "moderator_name", "action", "target", "cloud_result", "reason", "ban_end", "cloud_detail")
     list_filter = ("action", "cloud_result")
     list_select_related = ("moderator",)
     search_fields = ("target", "reason", "moderator__username")
@@ -389,3 +389,9 @@ class ModerationActionAdmin(ReadOnlyAdmin):
     @admin.display(description="Moderator", ordering="moderator__username")
     def moderator_name(self, action):
         return action.moderator.username if action.moderator else "(system)"
+
+    @admin.display(description="Ban until", ordering="until")
+    def ban_end(self, action):
+        if action.action not in (ModerationAction.Kind.BAN_ROOM, ModerationAction.Kind.BAN_STREAMER):
+            return "—"
+        return timezone.localtime(action.until) if action.until else "permanent"

@@ -67,6 +67,7 @@ def test_permanent_ban_has_no_end(admin_as, moderator, live_room):
     r = run_action(admin_as(moderator), ROOMS, "ban_rooms", [live_room], reason="Abuse", duration="permanent")
     assert "Banned permanently" in shown_messages(r)[0]
     assert RoomBan.objects.get(room=live_room).until is None
+    assert b'<td class="field-ban_end">permanent</td>' in admin_as(moderator).get(AUDIT).content
 
 
 def test_banning_a_banned_room_changes_nothing_and_says_so(admin_as, moderator, live_room, make_room, make_user):
