@@ -281,3 +281,14 @@ def test_audit_log_is_read_only_for_everyone(admin_as, moderator, django_user_mo
         assert client.get(f"{AUDIT}add/").status_code == 403
     row.refresh_from_db()
     assert row.reason == "x" and ModerationAction.objects.count() == 1
+
+
+def test_room_admin_shows_live_counts_before_they_are_flushed(admin_as, moderator, live_room, api):
+    for _ in range(3):
+        assert api.post(f"{API_ROOMS}{live_room.pk}/like/", {"count": 2}, format="json").status_code == 202
+    api.post(f"{API_ROOMS}{live_room.pk}/join/")
+    client = admin_as(moderator)
+    [row] = client.get(ROOMS).context["cl"].result_list
+    assert (row.viewer_count, row.like_count) == (1, 6)
+    page = client.get(f"{ROOMS}{live_room.pk}/change/")
+    assert page.context["original"].like_count == 6
