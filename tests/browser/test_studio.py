@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -26,7 +28,7 @@ def test_studio_opens_a_room_shows_its_push_url_and_closes_it(open_page, setting
 
     push_url = page.get_by_label("Push URL")
     expect(push_url).to_have_value(
-        __import__("re").compile(rf"^rtmp://{settings.TENCENT_LIVE_PUSH_DOMAIN}/live/\w+\?txSecret=\w+&txTime=\w+$")
+        re.compile(rf"^rtmp://{settings.TENCENT_LIVE_PUSH_DOMAIN}/live/\w+\?txSecret=\w+&txTime=\w+$")
     )
     room = Room.objects.get(owner=streamer)
     assert room.stream_id in push_url.input_value()
@@ -54,3 +56,37 @@ def test_studio_shows_validation_errors(open_page, streamer):
     page.get_by_role("button", name="Open room").click()
     expect(page.locator('[data-error="cover_url"]')).to_contain_text("valid URL")
     assert not Room.objects.exists()
+
+
+def test_studio_push_url_is_accepted_by_the_simulator_and_the_room_goes_live(
+    open_page, live_simulator, settings, streamer
+):
+    settings.WEB_ROOM_REFRESH = 0.3
+    page = open_page(user=streamer)
+    page.goto("/studio/")
+    page.get_by_label("Title").fill("Pushed for real")
+    page.get_by_role("button", name="Open room").click()
+    expect(page.locator(".status-pill")).to_have_text("Waiting for stream")
+
+    published = live_simulator.publish(page.get_by_label("Push URL").input_value())
+
+    assert published.status_code == 200, published.text
+    expect(page.locator(".status-pill")).to_have_text("Live")
+    viewer_page = open_page()
+    viewer_page.goto("/")
+    expect(viewer_page.locator(".card")).to_contain_text("Pushed for real")
+
+
+def test_simulator_refuses_a_tampered_push_url(open_page, live_simulator, streamer):
+    page = open_page(user=streamer)
+    page.goto("/studio/")
+    page.get_by_label("Title").fill("Tampered")
+    page.get_by_role("button", name="Open room").click()
+    expect(page.get_by_label("Push URL")).to_have_value(re.compile("txSecret="))
+    push_url = page.get_by_label("Push URL").input_value()
+    secret = push_url.split("txSecret=")[1][:32]
+
+    refused = live_simulator.publish(push_url.replace(secret, secret[::-1]))
+
+    assert refused.status_code == 403
+    expect(page.locator(".status-pill")).to_have_text("Waiting for stream")
