@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from rooms import counters
 from rooms.models import Room
 
 from .conftest import DESKTOP, PHONE
@@ -47,11 +48,9 @@ def demo_rooms(make_user, make_room):
         room = make_room(
             owner, Room.Status.LIVE, title=title, cover_url=f"{COVER_HOST}{cover}" if cover else "", location=location
         )
-        Room.objects.filter(pk=room.pk).update(
-            started_at=now - timedelta(minutes=3 + 9 * n),
-            viewer_count=rng.randint(40, 30_000),
-            like_count=rng.randint(100, 120_000),
-        )
+        Room.objects.filter(pk=room.pk).update(started_at=now - timedelta(minutes=3 + 9 * n))
+        counters.increment(room.pk, "viewer_count", rng.randint(40, 30_000))
+        counters.increment(room.pk, "like_count", rng.randint(100, 120_000))
         rooms.append(room)
     return rooms
 
@@ -75,7 +74,8 @@ def playing(page):
 def test_screenshots(open_page, play_edge, demo_rooms, make_user, make_room):
     shoot(open_page, "/", "live-list")
     watched = demo_rooms[0]
-    Room.objects.filter(pk=watched.pk).update(viewer_count=12_480, like_count=48_213)
+    counters.increment(watched.pk, "viewer_count", 12_480 - counters.increment(watched.pk, "viewer_count", 0))
+    counters.increment(watched.pk, "like_count", 48_213 - counters.increment(watched.pk, "like_count", 0))
     shoot(open_page, f"/rooms/{watched.pk}/", "watch", ready=playing)
 
     streamer = make_user("streamer", nickname="Streamer Sam")
