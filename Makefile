@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/liveroom)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+# `make run` ports (override for a second stack, e.g. `make run WEB_PORT=18000 SIM_PORT=18100`).
+WEB_PORT ?= 8000
+SIM_PORT ?= 8100
 
 .PHONY: run test lint format venv clean screenshots
 
@@ -14,10 +17,19 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $@
 
+run: export WEB_PORT := $(WEB_PORT)
+run: export SIM_PORT := $(SIM_PORT)
+run: export TENCENT_LIVE_ENDPOINT ?= http://127.0.0.1:$(SIM_PORT)
+run: export SIM_CALLBACK_URL ?= http://127.0.0.1:$(WEB_PORT)/callbacks/tencent/
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py demo_accounts
+	@echo "web        http://127.0.0.1:$(WEB_PORT)/  (API /api/v1/, admin /admin/)"
+	@echo "simulator  http://127.0.0.1:$(SIM_PORT)/  (Tencent stand-in: API 3.0 /, legacy /common_access, control /sim/)"
+	@echo "           callbacks to $$SIM_CALLBACK_URL; the app calls the cloud at $$TENCENT_LIVE_ENDPOINT"
+	@echo "worker     Celery worker, broker $(or $(CELERY_BROKER_URL),$(REDIS_URL),sqla+sqlite:///celery-broker.sqlite3 (embedded))"
+	@echo "beat       Celery beat (sweeper every $${SWEEP_INTERVAL:-60} s, counter flush every $${COUNTER_FLUSH_INTERVAL:-5} s)"
 	$(BIN)/honcho start -f Procfile
 
 test: venv
@@ -40,4 +52,4 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 celery-broker.sqlite3
+	rm -rf $(VENV) staticfiles db.sqlite3 celery-broker.sqlite3 celerybeat-schedule*

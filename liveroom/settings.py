@@ -137,6 +137,9 @@ else:
 
 # Celery: Redis as broker when configured, else an embedded SQLite broker (no server needed).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{BASE_DIR / 'celery-broker.sqlite3'}"
+# The embedded broker hangs a prefork worker whose children are signalled with it (honcho's
+# Ctrl-C), so there the worker runs threads (no task time limits); with a real broker, prefork.
+CELERY_WORKER_POOL = "threads" if CELERY_BROKER_URL.startswith("sqla+") else "prefork"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,3 +1,5 @@
+import os
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -20,7 +22,8 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             self.after_create(user)
-            role = "moderator (admin at http://127.0.0.1:8000/admin/)" if is_staff else "streamer (studio at /studio/)"
+            web = f"http://127.0.0.1:{os.environ.get('WEB_PORT') or 8000}"
+            role = f"moderator (admin at {web}/admin/)" if is_staff else "streamer (studio at /studio/)"
             self.stdout.write(self.style.SUCCESS(f"Demo {role}: {username} / {password}"))
 
     def after_create(self, user):
