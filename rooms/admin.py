@@ -4,7 +4,7 @@ from django.contrib.admin.views.main import ChangeList
 from moderation.admin import RoomBanInline, RoomModerationMixin
 
 from . import counters
-from .models import Room, RoomEvent
+from .models import Recording, Room, RoomEvent
 
 
 class RoomEventInline(admin.TabularInline):
@@ -12,6 +12,17 @@ class RoomEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ("at", "old_status", "new_status", "reason", "source", "actor")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RecordingInline(admin.TabularInline):
+    model = Recording
+    extra = 0
+    can_delete = False
+    fields = ("started_at", "ended_at", "duration", "format", "size", "video_url", "file_id")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -58,7 +69,7 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
         "snapshot_url",
     )
     fields = ("title", "cover_url", "location", *readonly_fields)
-    inlines = [RoomEventInline, RoomBanInline]
+    inlines = [RoomEventInline, RoomBanInline, RecordingInline]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):

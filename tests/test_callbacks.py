@@ -245,3 +245,13 @@ def test_non_numeric_t_is_refused(client, room):
 
 def test_only_post_is_allowed(client):
     assert client.get(URL).status_code == 405
+
+
+def test_operators_see_callbacks_and_recordings_in_the_admin(client, room, admin_user):
+    post(client, signed("record", room.stream_id))
+    post(client, signed("push", room.stream_id, key="wrong-key"))
+    client.force_login(admin_user)
+    log = client.get("/admin/callbacks/callbackevent/").content.decode()
+    assert room.stream_id in log and "Rejected" in log
+    page = client.get(f"/admin/rooms/room/{room.pk}/change/").content.decode()
+    assert "http://12345678.vod2.myqcloud.com/xxxx/yyyy/zzzz.m3u8" in page
