@@ -165,6 +165,7 @@ RECONNECT_WINDOW = env_int("RECONNECT_WINDOW", 60, minimum=0)
 PENDING_TTL = env_int("PENDING_TTL", 30 * 60, minimum=1)
 COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
 CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
+CALLBACK_LOG_DAYS = env_int("CALLBACK_LOG_DAYS", 30, minimum=1)  # days the callback log is kept
 ROOM_LIST_CACHE_TTL = env_int("ROOM_LIST_CACHE_TTL", 5, minimum=0)  # seconds a list page is cached (Redis); 0 = off
 
 # Beat: counts from Redis to the database (a no-op without Redis); a run that waited too long is dropped.
@@ -179,6 +180,8 @@ CELERY_BEAT_SCHEDULE["sweep-rooms"] = {
     "schedule": SWEEP_INTERVAL,
     "options": {"expires": SWEEP_INTERVAL},
 }
+# Beat: the callback log keeps CALLBACK_LOG_DAYS.
+CELERY_BEAT_SCHEDULE["prune-callback-log"] = {"task": "callbacks.tasks.prune_callback_log", "schedule": 3600}
 # A do-nothing API endpoint for `make bench` to compare against; never on otherwise.
 BENCH_ENDPOINT = env_bool("BENCH_ENDPOINT", False)
 

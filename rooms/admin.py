@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.db import models
 
 from moderation.admin import RoomBanInline, RoomModerationMixin
 
@@ -71,6 +72,7 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
     fields = ("title", "cover_url", "location", *readonly_fields)
     inlines = [RoomEventInline, RoomBanInline, RecordingInline]
     date_hierarchy = "created_at"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, without the warning
 
     def has_add_permission(self, request):
         return False  # rooms are opened by streamers through the API

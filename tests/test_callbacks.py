@@ -255,3 +255,18 @@ def test_operators_see_callbacks_and_recordings_in_the_admin(client, room, admin
     assert room.stream_id in log and "Rejected" in log
     page = client.get(f"/admin/rooms/room/{room.pk}/change/").content.decode()
     assert "http://12345678.vod2.myqcloud.com/xxxx/yyyy/zzzz.m3u8" in page
+
+
+def test_callback_log_older_than_the_retention_is_pruned(client, room, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from callbacks.tasks import prune_callback_log
+
+    post(client, signed("push", room.stream_id, sequence="1"))
+    post(client, signed("screenshot", room.stream_id))
+    CallbackEvent.objects.filter(event_type=1).update(received_at=timezone.now() - timedelta(days=31))
+    settings.CALLBACK_LOG_DAYS = 30
+    assert prune_callback_log() == 1
+    assert list(CallbackEvent.objects.values_list("event_type", flat=True)) == [200]

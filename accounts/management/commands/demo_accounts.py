@@ -1,7 +1,6 @@
 import os
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 DEMO = [
@@ -29,6 +28,6 @@ class Command(BaseCommand):
     def after_create(self, user):
         """Extension point for apps that give demo users extra rights (e.g. moderation)."""
         if user.is_staff:
-            from moderation.groups import MODERATORS
+            from moderation.groups import ensure_moderators_group
 
-            user.groups.add(Group.objects.get(name=MODERATORS))
+            user.groups.add(ensure_moderators_group())  # also after a test database was flushed

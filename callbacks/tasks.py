@@ -1,0 +1,15 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from .models import CallbackEvent
+
+
+@shared_task(ignore_result=True)
+def prune_callback_log():
+    """Delete CallbackEvents older than CALLBACK_LOG_DAYS (Tencent stops redelivering after minutes)."""
+    cutoff = timezone.now() - timedelta(days=settings.CALLBACK_LOG_DAYS)
+    deleted, _ = CallbackEvent.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
