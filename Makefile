@@ -33,6 +33,7 @@ run: venv
 	$(BIN)/honcho start -f Procfile
 
 test: venv
+	@scripts/ensure_media.sh
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python scripts/check_services.py
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -52,4 +53,4 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 celery-broker.sqlite3 celerybeat-schedule*
+	rm -rf $(VENV) .edge staticfiles db.sqlite3 celery-broker.sqlite3 celerybeat-schedule*
