@@ -46,7 +46,7 @@ def play_urls(stream_id: str, *, now: datetime | None = None) -> dict[str, str]:
     domain, app = settings.TENCENT_LIVE_PLAY_DOMAIN, settings.TENCENT_LIVE_APP_NAME
     scheme = settings.TENCENT_LIVE_PLAY_SCHEME
     urls = {
-        "rtmp": f"rtmp://{domain}/{app}/{stream_id}",
+        "rtmp": f"rtmp://{settings.TENCENT_LIVE_RTMP_PLAY_DOMAIN or domain}/{app}/{stream_id}",
         "flv": f"{scheme}://{domain}/{app}/{stream_id}.flv",
         "hls": f"{scheme}://{domain}/{app}/{stream_id}.m3u8",
     }

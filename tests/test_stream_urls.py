@@ -27,12 +27,22 @@ def test_push_url_is_signed_with_push_key_and_expires_after_ttl(settings):
 def test_play_urls_unsigned_without_play_key(settings):
     settings.TENCENT_LIVE_PLAY_KEY = None
     settings.TENCENT_LIVE_PLAY_DOMAIN = "play.example.com"
+    settings.TENCENT_LIVE_RTMP_PLAY_DOMAIN = ""
     settings.TENCENT_LIVE_PLAY_SCHEME = "https"
     assert stream_urls.play_urls("8888_abc") == {
         "rtmp": "rtmp://play.example.com/live/8888_abc",
         "flv": "https://play.example.com/live/8888_abc.flv",
         "hls": "https://play.example.com/live/8888_abc.m3u8",
     }
+
+
+def test_rtmp_play_url_goes_to_the_rtmp_play_domain_when_set(settings):
+    settings.TENCENT_LIVE_PLAY_DOMAIN = "127.0.0.1:8080"
+    settings.TENCENT_LIVE_RTMP_PLAY_DOMAIN = "127.0.0.1:1935"
+    settings.TENCENT_LIVE_PLAY_SCHEME = "http"
+    urls = stream_urls.play_urls("8888_abc")
+    assert urls["rtmp"].startswith("rtmp://127.0.0.1:1935/live/8888_abc")
+    assert urls["hls"].startswith("http://127.0.0.1:8080/live/8888_abc.m3u8")
 
 
 def test_play_urls_signed_with_expiry_rounded_up_to_a_minute(settings):
