@@ -33,11 +33,11 @@ run: venv
 	$(BIN)/honcho start -f Procfile
 
 test: venv
-	@scripts/ensure_media.sh
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python scripts/check_services.py
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@scripts/ensure_browser.sh
+	@scripts/ensure_media.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --create-db
 
 screenshots: venv  ## regenerate docs/screenshots/*.png (the web pages at desktop and phone width)
