@@ -42,7 +42,8 @@ test: venv
 
 screenshots: venv  ## regenerate docs/screenshots/*.png (the web pages at desktop and phone width)
 	@scripts/ensure_browser.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py
+	@scripts/ensure_media.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py tests/browser/test_real_stream.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -198,10 +198,10 @@ TENCENT_LIVE_APPID = env_str("TENCENT_LIVE_APPID", "1250000000")
 TENCENT_LIVE_BIZID = env_str("TENCENT_LIVE_BIZID", "8888")
 TENCENT_LIVE_PUSH_DOMAIN = env_str("TENCENT_LIVE_PUSH_DOMAIN", "127.0.0.1:1935")
 TENCENT_LIVE_PLAY_DOMAIN = env_str("TENCENT_LIVE_PLAY_DOMAIN", "127.0.0.1:8080")
-# RTMP play needs an RTMP port: the play domain's on Tencent; with the local edge (play domain left
-# at its HTTP default) the edge's RTMP port, i.e. the push domain.
+# RTMP play needs an RTMP port. Tencent serves it on the play domain; with the simulator (an
+# endpoint override) the local edge serves RTMP on the push domain's port, HLS on the play domain's.
 TENCENT_LIVE_RTMP_PLAY_DOMAIN = env_str("TENCENT_LIVE_RTMP_PLAY_DOMAIN") or (
-    "" if env_str("TENCENT_LIVE_PLAY_DOMAIN") else TENCENT_LIVE_PUSH_DOMAIN
+    TENCENT_LIVE_PUSH_DOMAIN if TENCENT_LIVE_ENDPOINT else TENCENT_LIVE_PLAY_DOMAIN
 )
 TENCENT_LIVE_PLAY_SCHEME = env_choice("TENCENT_LIVE_PLAY_SCHEME", "http" if DEBUG else "https", ("http", "https"))
 TENCENT_LIVE_APP_NAME = env_str("TENCENT_LIVE_APP_NAME", "live")

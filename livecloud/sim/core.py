@@ -73,6 +73,7 @@ class Stream:
     published_at: float = 0.0
     forbidden_until: float | None = None
     forbid_reason: str = ""
+    publisher: object = None  # an ingest edge's real push (`edge.Publisher`), None for pretend pushes
 
     def forbidden(self, now):
         return self.forbidden_until is not None and self.forbidden_until > now
@@ -180,8 +181,9 @@ class Simulator:
                 return False, "stream is forbidden"
         return True, ""
 
-    def publish(self, push_url) -> tuple[int, dict]:
-        """Validate a push URL like the edge and start the stream: (HTTP status, body)."""
+    def publish(self, push_url, *, publisher=None) -> tuple[int, dict]:
+        """Validate a push URL like the edge and start the stream: (HTTP status, body).
+        `publisher`: the ingest edge's handle when the push is real (see `edge.py`)."""
         try:
             url = urlsplit(push_url)
             app, stream_id = url.path.strip("/").split("/")
@@ -193,16 +195,19 @@ class Simulator:
         ok, reason = self.validate_push(app, stream_id, query.get("txSecret", [""])[0], query.get("txTime", [""])[0])
         if not ok:
             return 403, {"reason": reason}
-        stream, deliveries = self.start_stream(app, stream_id, stream_param=url.query, domain=url.netloc)
+        stream, deliveries = self.start_stream(
+            app, stream_id, stream_param=url.query, domain=url.netloc, publisher=publisher
+        )
         return 200, {"stream_id": stream_id, "sequence": stream.sequence, "callbacks": deliveries}
 
-    def start_stream(self, app, stream_id, *, stream_param="", domain=None):
+    def start_stream(self, app, stream_id, *, stream_param="", domain=None, publisher=None):
         """A validated push begins: a new sequence, event_type 1 (after a stop for a replaced push)."""
         with self.lock:
             stream = self.streams.get(stream_id) or Stream(stream_id, app, domain or self.config.push_domain)
             self.streams[stream_id] = stream
             replaced = self._cut(stream, *REPLACED) if stream.active else None
             stream.active, stream.app, stream.stream_param = True, app, stream_param
+            stream.publisher = publisher
             stream.sequence = str(self.random.randrange(10**18, 10**19))
             stream.published_at = time.time()
             events = [e for e in (replaced, self._push_event(stream, 1)) if e]
@@ -284,6 +289,9 @@ class Simulator:
             stream = self._stream(stream_id, app, domain)
             stream.forbidden_until, stream.forbid_reason = until, reason
             event = self._cut(stream, *FORBIDDEN)
+            publisher, stream.publisher = stream.publisher, None
+        if publisher:
+            publisher.disconnect()
         self.deliver_later([event] if event else [])
 
     def resume(self, stream_id, *, app=None, domain=None):
@@ -295,7 +303,30 @@ class Simulator:
         with self.lock:
             stream = self.streams.get(stream_id)
             event = self._cut(stream, *DROPPED) if stream else None
+            publisher = stream.publisher if stream else None
+            if stream:
+                stream.publisher = None
+        if publisher:
+            publisher.disconnect()
         self.deliver_later([event] if event else [])
+
+    # --- the ingest edge's real pushes (see edge.py) -------------------------------------------
+
+    def edge_publisher(self, stream_id):
+        with self.lock:
+            stream = self.streams.get(stream_id)
+            return stream.publisher if stream else None
+
+    def end_edge_push(self, publisher) -> list[dict]:
+        """The edge says `publisher`'s push ended: event_type 0 if it was still the stream's push
+        (not already cut by a drop, a forbid or a newer push)."""
+        with self.lock:
+            stream = self.streams.get(publisher.stream_id)
+            if stream is None or stream.publisher != publisher:
+                return []
+            stream.publisher = None
+            event = self._cut(stream, *STOPPED_BY_CLIENT)
+        return self.deliver([event] if event else [])
 
     def _stream(self, stream_id, app, domain):
         if stream_id not in self.streams:

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import api3, legacy
+from . import api3, edge, legacy
 from .core import Simulator
 
 logger = logging.getLogger("livecloud.sim")
@@ -61,6 +61,9 @@ def sim_reset(sim, match, body):
     return _json(200, {"reset": True})
 
 
+# nginx-rtmp's hooks (the ingest edge): their query names the edge's control URL.
+EDGE_HOOKS = {"/sim/hooks/on_publish": edge.on_publish, "/sim/hooks/on_publish_done": edge.on_publish_done}
+
 ROUTES = [
     ("POST", re.compile(r"/sim/publish"), sim_publish),
     ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/(?P<verb>stop|crash|record|screenshot)"), sim_stream),
@@ -88,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
             answer = api3.handle(sim, self.headers, body)
         elif method == "GET" and url.path == "/common_access":
             answer = legacy.handle(sim, dict(parse_qsl(url.query, keep_blank_values=True)))
+        elif method == "POST" and url.path in EDGE_HOOKS:
+            answer = _json(*EDGE_HOOKS[url.path](sim, url.query, body))
         else:
             answer = self._control(sim, method, url.path, body)
         self._send(*answer)
