@@ -7,6 +7,9 @@ TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 # `make run` ports (override for a second stack, e.g. `make run WEB_PORT=18000 SIM_PORT=18100`).
 WEB_PORT ?= 8000
 SIM_PORT ?= 8100
+# the ingest edge (nginx-rtmp): RTMP push / play, and HLS
+RTMP_PORT ?= 1935
+HLS_PORT ?= 8080
 
 .PHONY: run test lint format venv clean screenshots
 
@@ -21,6 +24,8 @@ run: export WEB_PORT := $(WEB_PORT)
 run: export SIM_PORT := $(SIM_PORT)
 run: export TENCENT_LIVE_ENDPOINT ?= http://127.0.0.1:$(SIM_PORT)
 run: export SIM_CALLBACK_URL ?= http://127.0.0.1:$(WEB_PORT)/callbacks/tencent/
+run: export TENCENT_LIVE_PUSH_DOMAIN ?= 127.0.0.1:$(RTMP_PORT)
+run: export TENCENT_LIVE_PLAY_DOMAIN ?= 127.0.0.1:$(HLS_PORT)
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
@@ -30,6 +35,7 @@ run: venv
 	@echo "           callbacks to $$SIM_CALLBACK_URL; the app calls the cloud at $$TENCENT_LIVE_ENDPOINT"
 	@echo "worker     Celery worker, broker $(or $(CELERY_BROKER_URL),$(REDIS_URL),sqla+sqlite:///celery-broker.sqlite3 (embedded))"
 	@echo "beat       Celery beat (sweeper every $${SWEEP_INTERVAL:-60} s, counter flush every $${COUNTER_FLUSH_INTERVAL:-5} s)"
+	@echo "edge       $$TENCENT_LIVE_PUSH_DOMAIN (RTMP), http://$$TENCENT_LIVE_PLAY_DOMAIN/live/<stream>.m3u8 (HLS): nginx-rtmp, when installed"
 	$(BIN)/honcho start -f Procfile
 
 test: venv
