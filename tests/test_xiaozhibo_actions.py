@@ -271,6 +271,13 @@ def test_fetch_list_pages_newest_first_with_the_original_page_size_rules(client)
     assert listed(client, pageno=3, pagesize=20)["totalcount"] == "25"
 
 
+def test_fetch_list_costs_two_queries_whatever_the_page(client, django_assert_num_queries):
+    for n in range(12):
+        open_live_room(client, f"u_{n:02}")
+    with django_assert_num_queries(2):  # the count, and the page with owners, userids and groups
+        assert len(listed(client, pagesize=100)["pusherlist"]) == 12
+
+
 def test_fetch_list_until_the_client_stops(client):
     """TCLiveListMgr asks pageno+1 while list.size() < totalcount and pageNo*20 < totalcount."""
     for n in range(23):
