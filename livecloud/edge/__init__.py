@@ -62,12 +62,14 @@ class EdgeConfig:
         return f"http://{self.host}:{self.http_port}/{self.app_name}/{stream_id}.m3u8"
 
 
-def from_settings(runtime_dir: Path, **overrides) -> EdgeConfig:
-    """The edge that the issued URLs point at: RTMP on the push domain's port, HTTP on the play domain's."""
+def from_settings(runtime_dir: Path | None = None, **overrides) -> EdgeConfig:
+    """The edge that the issued URLs point at: RTMP on the push domain's port, HTTP on the play
+    domain's. The runtime dir defaults to `.edge/<RTMP port>/`, so stacks on other ports keep apart."""
     endpoint = (settings.TENCENT_LIVE_ENDPOINT or "http://127.0.0.1:8100").rstrip("/")
+    rtmp_port = domain_port(settings.TENCENT_LIVE_PUSH_DOMAIN, 1935)
     values = {
-        "runtime_dir": Path(runtime_dir),
-        "rtmp_port": domain_port(settings.TENCENT_LIVE_PUSH_DOMAIN, 1935),
+        "runtime_dir": Path(runtime_dir or settings.BASE_DIR / ".edge" / str(rtmp_port)),
+        "rtmp_port": rtmp_port,
         "http_port": domain_port(settings.TENCENT_LIVE_PLAY_DOMAIN, 80),
         "hooks_url": f"{endpoint}/sim/hooks",
         "app_name": settings.TENCENT_LIVE_APP_NAME,

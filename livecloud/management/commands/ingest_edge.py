@@ -4,7 +4,6 @@ import os
 import signal
 import socket
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from livecloud import edge
@@ -18,7 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--runtime-dir", default=str(settings.BASE_DIR / ".edge"), help="config, logs, HLS")
+        parser.add_argument("--runtime-dir", help="config, pid, temp files, HLS (default: .edge/<RTMP port>/)")
         parser.add_argument("--check", action="store_true", help="exit 0 if the edge can run here, 1 if not")
 
     def handle(self, *args, runtime_dir, check, **options):
@@ -35,8 +34,8 @@ class Command(BaseCommand):
         for port in (config.rtmp_port, config.http_port):
             if not port_is_free(config.host, port):
                 raise CommandError(
-                    f"port {port} on {config.host} is taken: set TENCENT_LIVE_PUSH_DOMAIN / TENCENT_LIVE_PLAY_DOMAIN "
-                    "to free ports (the edge listens on their ports)."
+                    f"port {port} on {config.host} is taken: choose free ones with `make run RTMP_PORT=... "
+                    "HLS_PORT=...` (or set the ports of TENCENT_LIVE_PUSH_DOMAIN / TENCENT_LIVE_PLAY_DOMAIN)."
                 )
         argv = edge.prepare(config)
         self.stdout.write(
