@@ -170,6 +170,14 @@ class RoomModerationMixin:
     def has_ban_permission(self, request):
         return request.user.has_perm("moderation.ban_room")
 
+    @admin.display(description="Owner")
+    def owner_streamer(self, room):
+        """The owner, linked to where moderators can see and ban them."""
+        if room.owner.is_staff:
+            return str(room.owner)
+        url = reverse("admin:moderation_streamer_change", args=[room.owner_id])
+        return format_html('<a href="{}">{}</a>', url, room.owner)
+
 
 # --- streamers --------------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
     search_fields = ("title", "stream_id", "owner__username", "owner__nickname")
     list_select_related = ("owner",)
     readonly_fields = (
-        "owner",
+        "owner_streamer",
         "stream_id",
         "status",
         "close_reason",

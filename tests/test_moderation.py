@@ -169,6 +169,15 @@ def test_streamer_list_links_to_their_rooms(admin_as, moderator, streamer, live_
     assert list(rooms.context["cl"].result_list) == [live_room]
 
 
+def test_room_page_links_the_owner_to_the_streamer_admin(admin_as, moderator, streamer, live_room):
+    client = admin_as(moderator)
+    page = client.get(f"{ROOMS}{live_room.pk}/change/")
+    link = f"{STREAMERS}{streamer.pk}/change/"
+    assert link.encode() in page.content
+    streamer_page = client.get(link)
+    assert streamer_page.status_code == 200 and b"Streamer Sam" in streamer_page.content
+
+
 def test_staff_are_not_listed_as_streamers(admin_as, moderator, streamer):
     page = admin_as(moderator).get(STREAMERS)
     assert moderator not in page.context["cl"].result_list
