@@ -11,7 +11,7 @@ SIM_PORT ?= 8100
 RTMP_PORT ?= 1935
 HLS_PORT ?= 8080
 
-.PHONY: run test lint format venv clean screenshots
+.PHONY: run test lint format venv clean screenshots bench
 
 venv: $(VENV)/.installed
 
@@ -50,6 +50,9 @@ screenshots: venv  ## regenerate docs/screenshots/*.png (the web pages at deskto
 	@scripts/ensure_browser.sh
 	@scripts/ensure_media.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py tests/browser/test_real_stream.py
+
+bench: venv  ## the SPEC §12 workload on gunicorn + PostgreSQL + Redis, driven by wrk; writes bench/results.md
+	$(BIN)/python bench/run.py
 
 lint: venv
 	$(BIN)/ruff check .

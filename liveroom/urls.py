@@ -1,10 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import RegisterView, TokenView
 
-from .views import healthz
+from .views import NoopView, healthz
 
 handler404 = "liveroom.errors.not_found"
 handler500 = "liveroom.errors.server_error"
@@ -25,3 +26,5 @@ urlpatterns = [
     path("", include("xiaozhibo.urls")),
     path("", include("rooms.web_urls")),
 ]
+if settings.BENCH_ENDPOINT:
+    urlpatterns.insert(0, path("api/v1/bench/noop/", NoopView.as_view(), name="bench-noop"))

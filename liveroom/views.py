@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 def healthz(request):
@@ -22,3 +25,13 @@ def healthz(request):
             checks["redis"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+class NoopView(APIView):
+    """Answers `{"ok": true}` and nothing else: `make bench`'s baseline, served through the same
+    middleware and DRF machinery as the API. Mounted only when BENCH_ENDPOINT is on."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response({"ok": True})

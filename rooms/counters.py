@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 FIELDS = ("viewer_count", "like_count")
 LIVE = Room.Status.LIVE
 THROTTLED, UNKNOWN, NOT_LIVE = -3, -2, -1
+CHUNK = 2000  # rooms per Redis command batch in the flush
 _ROW = ("pk", "viewer_count", "like_count", "counter_seq")
 
 
@@ -99,15 +100,18 @@ def flush() -> int:
     """
     if not uses_redis():
         return 0
+    client = get_redis()
     batch = key("counters", "batch", uuid.uuid4().hex)
-    names, flat = _scripts().claim(keys=[_key("dirty"), _key("batches"), _key("counts"), batch])
-    rows = [tuple(map(int, flat[i : i + 4])) for i in range(0, len(flat), 4)]
+    names = _scripts().claim(keys=[_key("dirty"), _key("batches"), batch])
+    if not names:
+        return 0
+    rows = _read_counts(sorted(int(pk) for pk in client.sunion(names)))
     if rows:
         _write(rows)
-    pairs = [part for row in rows for part in (row[0], row[3])]
-    _scripts().release(
-        keys=[_key("counts"), _key("live"), _key("batches"), _key("gen")], args=[len(names), *names, *pairs]
-    )
+    for start in range(0, len(rows), CHUNK):
+        pairs = [part for row in rows[start : start + CHUNK] for part in (row[0], row[3])]
+        _scripts().drop(keys=[_key("counts"), _key("live"), _key("gen")], args=pairs)
+    client.pipeline().delete(*names).srem(_key("batches"), *names).execute()
     return len(rows)
 
 
@@ -151,6 +155,20 @@ def _load_if_live(room_id) -> bool:
         if _scripts().load(keys=[_key("counts"), _key("live"), _key("gen")], args=[gen or "", *row]):
             return True
     return False
+
+
+def _read_counts(ids):
+    """[(id, viewers, likes, seq)] of the rooms whose counts Redis holds, read in chunks so that
+    Redis never stalls long on one command; each room's three fields are read together."""
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        values = get_redis().hmget(_key("counts"), [f"{pk}:{name}" for pk in chunk for name in (*FIELDS, "seq")])
+        for n, pk in enumerate(chunk):
+            viewers, likes, seq = values[3 * n : 3 * n + 3]
+            if seq is not None:
+                rows.append((pk, int(viewers), int(likes), int(seq)))
+    return rows
 
 
 def _write(rows):
@@ -200,7 +218,7 @@ class _Scripts:
         self.load = client.register_script(lua.LOAD)
         self.sync = client.register_script(lua.SYNC)
         self.claim = client.register_script(lua.CLAIM)
-        self.release = client.register_script(lua.RELEASE)
+        self.drop = client.register_script(lua.DROP)
 
 
 @lru_cache(maxsize=4)

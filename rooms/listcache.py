@@ -1,15 +1,21 @@
-"""Cached pages of the public room list (Redis mode, ROOM_LIST_CACHE_TTL > 0).
+"""Cached answers of the public list and of live rooms (Redis mode, ROOM_LIST_CACHE_TTL > 0).
 
-A page is stored as the exact bytes of its JSON response, under the list's current `version`
-and a digest of the host and query (the `next` / `previous` links name the host). Every change
-of the list's membership bumps `version` (a receiver of `room_status_changed`), so a cached page
-never outlives it; only the counts on a page may lag, by at most the cache lifetime. Signed play
-URLs stay valid that long: their expiry is rounded up to a minute and lies PLAY_URL_TTL ahead.
+Every answer is stored as the exact bytes of its JSON response, as a field of one Redis hash:
+a list page under a digest of the host and query (its `next` / `previous` links name the host),
+a live room under its id (it is the same for everyone who may see it). Any change of the list's
+membership, or of a listed room, drops the whole hash and bumps `version` in one step (a
+receiver of `room_status_changed`); an answer computed before the change carries the old
+version and is not stored. So membership is never stale. The hash expires at most
+ROOM_LIST_CACHE_TTL after its first answer: counts on a cached page lag by no more than that,
+and a cached room gets its current counts from Redis with the lookup. Signed play URLs stay valid
+that long: their expiry is rounded up to a minute and lies PLAY_URL_TTL ahead.
 
-A lookup reads the version and the page in one round trip (a Lua script).
+A lookup is one round trip: HMGET for a page (the bytes come back as stored), a script for a
+room (its counts live in another key).
 """
 
 import hashlib
+import json
 import logging
 from functools import lru_cache
 
@@ -17,62 +23,122 @@ import redis
 from django.conf import settings
 from django.dispatch import receiver
 from django.http import HttpResponse
+from rest_framework.renderers import JSONRenderer
 
 from liveroom.redis import get_redis, key
 
+from .counters import FIELDS
 from .models import Room
 from .signals import room_status_changed
 
 log = logging.getLogger(__name__)
+VERSION_FIELD = ".version"
 
-# KEYS: version.  ARGV: page key prefix, page digest.  Returns {version, page or nil}.
-_LOOKUP = """
-local version = redis.call('GET', KEYS[1]) or '0'
-return {version, redis.call('GET', ARGV[1] .. version .. ':' .. ARGV[2])}
+# KEYS: answers, version.  ARGV: version read before the answer was computed, field, body, ttl.
+_STORE = f"""
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+return 1
+"""
+
+# KEYS: answers, version, counts.  ARGV: field, room id.
+# Returns {version, body, viewer_count, like_count}; body and counts may be nil.
+_LOOKUP_ROOM = """
+local body = redis.call('HGET', KEYS[1], ARGV[1])
+local version = redis.call('GET', KEYS[2]) or '0'
+if not body then return {version} end
+local counts = redis.call('HMGET', KEYS[3], ARGV[2] .. ':viewer_count', ARGV[2] .. ':like_count')
+return {version, body, counts[1], counts[2]}
 """
 
 
-class PageCache:
+def enabled() -> bool:
+    return bool(settings.REDIS_URL) and settings.ROOM_LIST_CACHE_TTL > 0
+
+
+class _Entry:
+    field = ""
+    version = None
+
+    def set(self, body: bytes):
+        """Store an answer computed after `get()`, unless the cache was dropped in between."""
+        _scripts().store(
+            keys=[key("answers"), key("answers", "version")],
+            args=[self.version, self.field, body, settings.ROOM_LIST_CACHE_TTL],
+        )
+
+
+class PageCache(_Entry):
     """The cache entry of one list request: `get()` first, then `set()` after a miss."""
 
     def __init__(self, request):
         query = "&".join(f"{name}={value}" for name, values in sorted(request.GET.lists()) for value in values)
         page = f"{request.scheme}://{request.get_host()}?{query}"
-        self.digest = hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
-        self.version = None
+        self.field = "list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
 
     @classmethod
     def for_request(cls, request):
-        """The entry for this request, or None when list caching is off."""
-        if not settings.REDIS_URL or settings.ROOM_LIST_CACHE_TTL <= 0:
-            return None
-        return cls(request)
+        """The entry for this request, or None when caching is off."""
+        return cls(request) if enabled() else None
 
     def get(self) -> bytes | None:
-        self.version, body = _lookup()(keys=[key("list", "version")], args=[key("list", ""), self.digest])
+        body, self.version = get_redis().hmget(key("answers"), [self.field, VERSION_FIELD])
+        if body is None and self.version is None:  # no answers stored: read the version now
+            self.version = get_redis().get(key("answers", "version")) or b"0"
         return body
 
-    def set(self, body: bytes):
-        get_redis().set(key("list", self.version.decode(), self.digest), body, ex=settings.ROOM_LIST_CACHE_TTL)
+
+class RoomCache(_Entry):
+    """The cache entry of one live room's detail; `get()` answers with its current counts."""
+
+    def __init__(self, room_id):
+        self.room_id, self.field = str(room_id), f"room:{room_id}"
+
+    @classmethod
+    def for_room(cls, room_id):
+        return cls(room_id) if enabled() else None
+
+    def get(self) -> bytes | None:
+        reply = _scripts().room(
+            keys=[key("answers"), key("answers", "version"), key("counters", "counts")], args=[self.field, self.room_id]
+        )
+        self.version = reply[0]
+        if len(reply) == 1:
+            return None
+        body, counts = reply[1], reply[2:]
+        if counts[0] is None:
+            return body
+        data = json.loads(body)
+        data.update((name, int(count)) for name, count in zip(FIELDS, counts, strict=True))
+        return JSONRenderer().render(data)
 
 
 def json_response(body: bytes) -> HttpResponse:
-    return HttpResponse(body, content_type="application/json")
+    response = HttpResponse(body, content_type="application/json")
+    response["Vary"] = "Accept"  # as DRF's own answers: the body depends on the negotiated format
+    return response
 
 
 def invalidate():
-    """Forget every cached page (the list's membership or a listed room changed)."""
+    """Forget every cached answer (the list's membership or a listed room changed)."""
     if settings.REDIS_URL:
-        get_redis().incr(key("list", "version"))
+        get_redis().pipeline().incr(key("answers", "version")).delete(key("answers")).execute()
+
+
+class _Scripts:
+    def __init__(self, client):
+        self.store = client.register_script(_STORE)
+        self.room = client.register_script(_LOOKUP_ROOM)
 
 
 @lru_cache(maxsize=4)
-def _lookup_for(client):
-    return client.register_script(_LOOKUP)
+def _scripts_for(client):
+    return _Scripts(client)
 
 
-def _lookup():
-    return _lookup_for(get_redis())
+def _scripts():
+    return _scripts_for(get_redis())
 
 
 @receiver(room_status_changed, dispatch_uid="listcache_membership")
@@ -82,4 +148,4 @@ def _membership_changed(sender, room_id, old_status, new_status, **kwargs):
     try:
         invalidate()
     except redis.RedisError:
-        log.warning("list cache not invalidated for room %s; pages expire by themselves", room_id, exc_info=True)
+        log.warning("list cache not invalidated for room %s; answers expire by themselves", room_id, exc_info=True)

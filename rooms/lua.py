@@ -70,51 +70,27 @@ return 1
 """
 )
 
-# KEYS: dirty, batches, counts, new batch name.
-# Moves the dirty set to a batch of its own, then reads the counts of every unfinished batch.
-# Returns {batch names, {id, viewers, likes, seq, ...}}.
+# KEYS: dirty, batches, new batch name.
+# Moves the dirty set to a batch of its own; returns the names of every unfinished batch.
 CLAIM = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('RENAME', KEYS[1], KEYS[4])
-  redis.call('SADD', KEYS[2], KEYS[4])
+  redis.call('RENAME', KEYS[1], KEYS[3])
+  redis.call('SADD', KEYS[2], KEYS[3])
 end
-local names = redis.call('SMEMBERS', KEYS[2])
-local rows = {}
-local seen = {}
-for _, name in ipairs(names) do
-  for _, id in ipairs(redis.call('SMEMBERS', name)) do
-    if not seen[id] then
-      seen[id] = true
-      local v = redis.call('HMGET', KEYS[3], id .. ':viewer_count', id .. ':like_count', id .. ':seq')
-      if v[3] then
-        rows[#rows + 1] = id
-        rows[#rows + 1] = v[1]
-        rows[#rows + 1] = v[2]
-        rows[#rows + 1] = v[3]
-      end
-    end
-  end
-end
-return {names, rows}
+return redis.call('SMEMBERS', KEYS[2])
 """
 
-# KEYS: counts, live, batches, gen.  ARGV: n, n batch names, then id, seq pairs just written.
-# Drops the counts of rooms no longer live that nothing changed since (the database holds them
-# now), then forgets the batches.
-RELEASE = """
-local n = tonumber(ARGV[1])
+# KEYS: counts, live, gen.  ARGV: id, seq pairs just written to the database.
+# Drops the counts of rooms no longer live that nothing changed since: the database holds them.
+DROP = """
 local dropped = 0
-for i = n + 2, #ARGV, 2 do
+for i = 1, #ARGV, 2 do
   local id, seq = ARGV[i], ARGV[i + 1]
   if redis.call('SISMEMBER', KEYS[2], id) == 0 and redis.call('HGET', KEYS[1], id .. ':seq') == seq then
     redis.call('HDEL', KEYS[1], id .. ':viewer_count', id .. ':like_count', id .. ':seq')
     dropped = dropped + 1
   end
 end
-if dropped > 0 then redis.call('INCR', KEYS[4]) end
-for i = 2, n + 1 do
-  redis.call('DEL', ARGV[i])
-  redis.call('SREM', KEYS[3], ARGV[i])
-end
+if dropped > 0 then redis.call('INCR', KEYS[3]) end
 return dropped
 """

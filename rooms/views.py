@@ -1,4 +1,7 @@
+import json
+
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -11,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
-from liveroom.errors import Conflict
+from liveroom.errors import Conflict, exception_handler
 from liveroom.redis import key
 
 from . import counters, listcache, services
@@ -29,8 +32,8 @@ from .serializers import (
 )
 
 OWNER_ACTIONS = {"partial_update", "live", "destroy", "push_url"}
-# The same for everyone, so who asks does not matter: skipping authentication keeps them query-free.
-PUBLIC_ACTIONS = {"list", "join", "like"}
+# Authenticated only when they need to know who asks (a cached answer or a like never does).
+LAZY_AUTH_ACTIONS = {"list", "retrieve", "join", "like"}
 COUNTER_ACTIONS = {"join", "like"}
 THROTTLE_SCOPES = {
     "create": "room_write",
@@ -69,6 +72,26 @@ class StreamerBannedError(PermissionDenied):
         self.extra = {"reason": banned.reason, "until": DateTimeField().to_representation(banned.until)}
 
 
+def _plain_json(request):
+    """True when DRF would answer JSON whatever its renderers (no other format asked for)."""
+    accept = request.META.get("HTTP_ACCEPT", "*/*")
+    return (accept == "*/*" or accept.startswith("application/json")) and "format" not in request.GET
+
+
+def _plain_like_count(request):
+    """The `count` of a like body that LikeSerializer would take as it is (none, or a whole number 1-50)."""
+    if not request.body:
+        return 1
+    if request.content_type != "application/json":
+        return None
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+    count = data.get("count", 1) if isinstance(data, dict) else None
+    return count if type(count) is int and 1 <= count <= 50 else None
+
+
 def room_conflict(room):
     if room.status == Room.Status.BANNED:
         return Conflict("This room was banned by a moderator.", code="room_banned")
@@ -96,8 +119,48 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return [permissions.IsAuthenticated()]
         return [permissions.AllowAny()]
 
+    def dispatch(self, request, *args, **kwargs):
+        """Cached list pages and live rooms are answered before DRF's request handling: they
+        need none of it (no user, no permission, no throttle, a fixed JSON body)."""
+        self.response_cache = None
+        if request.method == "POST" and self.action_map.get("post") in COUNTER_ACTIONS and counters.uses_redis():
+            response = self._quick_count(request, self.action_map["post"], kwargs["pk"])
+            if response is not None:
+                return response
+        if request.method == "GET" and _plain_json(request):
+            action = self.action_map.get("get")
+            if action == "list":
+                self.response_cache = listcache.PageCache.for_request(request)
+            elif action == "retrieve":
+                self.response_cache = listcache.RoomCache.for_room(kwargs["pk"])
+            if self.response_cache is not None and (body := self.response_cache.get()) is not None:
+                return listcache.json_response(body)
+        return super().dispatch(request, *args, **kwargs)
+
+    def _quick_count(self, request, action, pk):
+        """A join or like with a plain body, counted without DRF's request handling (it needs no
+        user, and its one Redis round trip also throttles). None for anything else (an odd body,
+        a room that is not live), which DRF then handles."""
+        if action == "like":
+            amount = _plain_like_count(request)
+            if amount is None:
+                return None
+        field, amount = ("viewer_count", 1) if action == "join" else ("like_count", amount)
+        try:
+            value = counters.increment(int(pk), field, amount, throttle=CounterThrottle().redis_spec(request))
+        except counters.Throttled as exc:
+            response = exception_handler(Throttled(wait=exc.wait), {"view": self, "request": request})
+            response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
+            response.renderer_context = {}
+            return response
+        if value is None:
+            return None
+        response = HttpResponse(b'{"%s":%d}' % (field.encode(), value), status=202, content_type="application/json")
+        response["Vary"] = "Accept"
+        return response
+
     def perform_authentication(self, request):
-        if self.action not in PUBLIC_ACTIONS:
+        if self.action not in LAZY_AUTH_ACTIONS:
             super().perform_authentication(request)
 
     def get_throttles(self):
@@ -129,22 +192,24 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return room
 
     def list(self, request, *args, **kwargs):
-        """Live rooms. In Redis mode a page is served from the list cache when it can be."""
-        cache = None
-        if isinstance(request.accepted_renderer, JSONRenderer):
-            cache = listcache.PageCache.for_request(request)
-        if cache is not None and (body := cache.get()) is not None:
-            return listcache.json_response(body)
+        """Live rooms; a page missed by the cache (see `dispatch`) is stored for the next ones."""
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.get_paginated_response(self.get_serializer(counters.with_pending(page), many=True).data).data
-        if cache is None:
-            return Response(data)
-        body = request.accepted_renderer.render(data, request.accepted_media_type, self.get_renderer_context())
-        cache.set(body)
-        return listcache.json_response(body)
+        return self._cached(data)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self._serialized(self.get_object()))
+        """One room; a live room is the same for everyone, so it is cached like a list page."""
+        room = self.get_object()
+        return self._cached(self._serialized(room), cache=room.status == Room.Status.LIVE)
+
+    def _cached(self, data, cache=True):
+        if not cache or self.response_cache is None or not isinstance(self.request.accepted_renderer, JSONRenderer):
+            return Response(data)
+        body = self.request.accepted_renderer.render(
+            data, self.request.accepted_media_type, self.get_renderer_context()
+        )
+        self.response_cache.set(body)
+        return listcache.json_response(body)
 
     @extend_schema(responses=RoomSerializer(many=True))
     @action(detail=False)

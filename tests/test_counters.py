@@ -77,6 +77,29 @@ def test_2000_concurrent_likes_from_threads_end_as_exactly_2000(live_room):
     assert stored(live_room) == 2000
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ('{"count": 3}', "application/json", 3),
+        ('{"count": "3"}', "application/json", 3),
+        ('{"count": 3.0}', "application/json", 3),
+        ("", "application/json", 1),
+        ("{}", "application/json", 1),
+        ("count=3", "application/x-www-form-urlencoded", None),
+        ('{"count": true}', "application/json", None),
+        ("[3]", "application/json", None),
+        ("{", "application/json", None),
+    ],
+)
+def test_like_bodies_are_judged_like_the_serializer_does(api, live_room, body, content_type, expected):
+    r = api.generic("POST", url(live_room, "like/"), body, content_type=content_type)
+    if expected is None:
+        assert r.status_code in (400, 415) and stored(live_room) == 0
+        assert api.get(url(live_room)).json()["like_count"] == 0
+    else:
+        assert r.status_code == 202 and r.json() == {"like_count": expected}
+
+
 def test_unlike_and_viewer_left_never_go_below_zero(live_room):
     assert counters.increment(live_room.pk, "viewer_count", 2) == 2
     assert counters.increment(live_room.pk, "viewer_count", -1) == 1
@@ -115,16 +138,16 @@ def test_flush_killed_between_reading_and_committing_loses_nothing(live_room, mo
 def test_flush_killed_after_committing_counts_once(live_room, monkeypatch):
     like(live_room, 5)
     scripts = counters._scripts()
-    real_release = scripts.release
+    real_drop = scripts.drop
 
     def die(**kwargs):
         raise Killed
 
-    monkeypatch.setattr(scripts, "release", die)
+    monkeypatch.setattr(scripts, "drop", die)
     with pytest.raises(Killed):
         counters.flush()
     assert stored(live_room) == 5
-    monkeypatch.setattr(scripts, "release", real_release)
+    monkeypatch.setattr(scripts, "drop", real_drop)
     assert like(live_room) == 6
     counters.flush()
     assert stored(live_room) == 6
