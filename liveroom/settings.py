@@ -161,6 +161,8 @@ PUSH_URL_TTL = env_int("PUSH_URL_TTL", 24 * 3600, minimum=60)
 PLAY_URL_TTL = env_int("PLAY_URL_TTL", 6 * 3600, minimum=60)
 SWEEP_INTERVAL = env_int("SWEEP_INTERVAL", 60, minimum=1)
 OFFLINE_STRIKES = env_int("OFFLINE_STRIKES", 3, minimum=1)
+# At most this many DescribeLiveStreamState calls per sweep to confirm zombies before closing them.
+ZOMBIE_CHECKS_PER_SWEEP = env_int("ZOMBIE_CHECKS_PER_SWEEP", 50, minimum=1)
 RECONNECT_WINDOW = env_int("RECONNECT_WINDOW", 60, minimum=0)
 PENDING_TTL = env_int("PENDING_TTL", 30 * 60, minimum=1)
 COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)

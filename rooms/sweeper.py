@@ -2,7 +2,11 @@
 
 One pass (`sweep()`), run by Celery beat every SWEEP_INTERVAL and by `manage.py sweep_rooms`:
 1. ask the cloud which streams are online (one DescribeLiveStreamOnlineList call);
-2. live rooms online: strikes reset; offline: one more strike, closed as `zombie` at OFFLINE_STRIKES;
+2. live rooms online: strikes reset; offline: one more strike; at OFFLINE_STRIKES, closed as
+   `zombie` once DescribeLiveStreamState confirms the stream is not active (the list may glitch:
+   come back empty or short). At most ZOMBIE_CHECKS_PER_SWEEP such checks per pass, so a glitch
+   over thousands of rooms costs no more; the others keep their strikes and wait for a later pass.
+   A room found active counts as online; a failed check closes nothing more in this pass;
 3. created / interrupted rooms online: live (a lost push callback); interrupted past
    RECONNECT_WINDOW: closed (`stream_ended`); created past PENDING_TTL: closed (`expired`);
    banned rooms online while their ban holds: forbidden and dropped again (`moderation`);
@@ -16,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 import livecloud
@@ -38,7 +42,10 @@ class SweepResult:
     live_rooms: int = 0
     seen_online: int = 0
     struck: int = 0
+    zombie_checks: int = 0  # DescribeLiveStreamState calls made to confirm zombies
     zombies: int = 0
+    zombies_waiting: int = 0  # at OFFLINE_STRIKES but not checked in this pass (cap, or a failed check)
+    zombie_check_error: str = ""
     healed: int = 0
     ended: int = 0
     expired: int = 0
@@ -57,15 +64,16 @@ def sweep(client=None) -> SweepResult:
             logger.info("sweep skipped: another sweep is running")
             return SweepResult(ran=False)
         result = SweepResult()
+        client = client or livecloud.get_client()
         try:
-            online = (client or livecloud.get_client()).online_streams()
+            online = client.online_streams()
         except livecloud.CloudError as exc:
             result.cloud_error = str(exc)
             logger.warning("sweep: cloud call failed, nothing closed: %s", exc)
         else:
             now = timezone.now()
             result.online_streams = len(online)
-            _check_live(online, result)
+            _check_live(online, client, result)
             _check_open(online, now, result)
             result.reforbidden = moderation.reenforce_online_bans(online)
         result.seconds = round(time.perf_counter() - started, 3)
@@ -73,14 +81,35 @@ def sweep(client=None) -> SweepResult:
     return result
 
 
-def _check_live(online, result):
+def _check_live(online, client, result):
     live = list(Room.objects.filter(status=Status.LIVE).values_list("pk", "stream_id"))
     seen = [pk for pk, stream_id in live if stream_id in online]
     missing = [pk for pk, stream_id in live if stream_id not in online]
     result.live_rooms, result.seen_online, result.struck = len(live), len(seen), len(missing)
     services.note_online(seen)
-    for room in Room.objects.filter(pk__in=services.note_offline(missing)):
-        result.zombies += services.close_zombie(room)
+    suspects = Room.objects.filter(pk__in=services.note_offline(missing))
+    # Longest missing first, so that rooms left over by the cap come first in the next pass.
+    suspects = suspects.order_by("-offline_strikes", F("last_seen_live_at").asc(nulls_first=True), "pk")
+    _close_confirmed_zombies(list(suspects.only("pk", "stream_id")), client, result)
+
+
+def _close_confirmed_zombies(suspects, client, result):
+    """Close the rooms whose stream the cloud, asked one by one, does not report active."""
+    checked = suspects[: settings.ZOMBIE_CHECKS_PER_SWEEP]
+    result.zombies_waiting = len(suspects) - len(checked)
+    for index, room in enumerate(checked):
+        try:
+            state = client.stream_state(room.stream_id)
+        except livecloud.CloudError as exc:
+            result.zombie_check_error = str(exc)
+            result.zombies_waiting += len(checked) - index
+            logger.warning("sweep: stream state check failed, %d zombie(s) left open: %s", len(checked) - index, exc)
+            return
+        result.zombie_checks += 1
+        if state == "active":  # missing from the list, yet pushing: the list was wrong
+            result.seen_online += services.note_online([room.pk])
+        else:
+            result.zombies += services.close_zombie(room)
 
 
 def _check_open(online, now, result):

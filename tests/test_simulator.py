@@ -136,6 +136,8 @@ def test_controls_on_unknown_streams_are_404(simulator):
 def test_faults_are_validated_and_reset(simulator):
     assert simulator._post("/sim/faults", {"api_error_rate": 2}).status_code == 400
     assert simulator._post("/sim/faults", {"nonsense": 1}).status_code == 400
+    assert simulator._post("/sim/faults", {"online_list_drop_rate": -1}).status_code == 400
+    assert simulator._post("/sim/faults", {"api_error_actions": "DropLiveStream"}).status_code == 400
     assert simulator.faults(api_delay_ms=5)["api_delay_ms"] == 5
     simulator.reset()
     assert simulator.state()["faults"]["api_delay_ms"] == 0

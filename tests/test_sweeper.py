@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+import livecloud
 from liveroom.locks import exclusive
 from rooms import sweeper, tasks
 from rooms.models import Room, RoomEvent
@@ -16,6 +17,7 @@ from rooms.stream_urls import push_url
 pytestmark = pytest.mark.django_db
 S, R = Room.Status, Room.CloseReason
 LIST_CALLS = {"api3": "DescribeLiveStreamOnlineList", "legacy": "Live_Channel_GetLiveChannelList"}
+STATE_CALLS = {"api3": "DescribeLiveStreamState", "legacy": "Live_Channel_GetStatus"}
 
 
 def online(simulator, room):
@@ -40,6 +42,63 @@ def test_live_room_missing_from_three_sweeps_is_closed_as_zombie(simulator, sett
     assert reload(room).status == S.CLOSED and room.close_reason == R.ZOMBIE
     assert RoomEvent.objects.filter(room=room).last().source == "sweeper"
     assert len(simulator.calls(LIST_CALLS[backend])) == 3  # one list call per pass
+    checked = [
+        c["params"].get("StreamName") or c["params"]["channel_id"] for c in simulator.calls(STATE_CALLS[backend])
+    ]
+    assert checked == [room.stream_id]  # its state confirmed once, before closing
+
+
+@pytest.mark.parametrize("backend", ["api3", "legacy"])
+def test_an_online_list_that_wrongly_comes_back_empty_closes_no_room(
+    simulator, settings, make_room, make_user, backend
+):
+    settings.LIVE_CLOUD = backend
+    rooms = [make_room(make_user(), S.LIVE) for _ in range(3)]
+    for room in rooms:
+        online(simulator, room)
+    simulator.faults(online_list_drop_rate=1)  # the cloud's list glitches: every stream left out
+    results = [sweeper.sweep() for _ in range(2 * settings.OFFLINE_STRIKES)]
+    assert [r.zombies for r in results] == [0] * len(results)
+    assert {reload(room).status for room in rooms} == {S.LIVE}
+    # every third pass asks the state of each stream, finds it active and resets its strikes
+    assert [r.zombie_checks for r in results] == [0, 0, 3, 0, 0, 3]
+    assert results[2].seen_online == 3 and {room.offline_strikes for room in rooms} == {0}
+
+
+def test_zombie_checks_are_capped_per_pass_and_the_rest_wait(simulator, settings, make_room, make_user):
+    settings.OFFLINE_STRIKES = 1
+    settings.ZOMBIE_CHECKS_PER_SWEEP = 2
+    rooms = [make_room(make_user(), S.LIVE) for _ in range(5)]  # crashed: never online
+    closed = []
+    for _ in range(3):
+        result = sweeper.sweep()
+        closed.append(result.zombies)
+        assert result.zombie_checks <= 2
+    assert closed == [2, 2, 1]
+    assert len(simulator.calls("DescribeLiveStreamState")) == 5
+    assert {reload(room).status for room in rooms} == {S.CLOSED}
+
+
+def test_a_failed_zombie_check_closes_nothing(simulator, settings, make_room, make_user):
+    settings.OFFLINE_STRIKES = 1
+    rooms = [make_room(make_user(), S.LIVE) for _ in range(2)]
+    simulator.faults(api_error_rate=1, api_error_actions=["DescribeLiveStreamState"])
+    result = sweeper.sweep()
+    assert result.zombie_check_error and (result.zombies, result.zombies_waiting) == (0, 2)
+    assert len(simulator.calls("DescribeLiveStreamState")) == 1  # the cloud fails: no more calls
+    assert {reload(room).status for room in rooms} == {S.LIVE}
+
+    simulator.faults(api_error_rate=0)
+    assert sweeper.sweep().zombies == 2
+
+
+def test_a_forbidden_stream_missing_from_the_list_is_a_zombie(simulator, settings, make_room, streamer):
+    """Missing from the list and `forbid` at the cloud (not `active`): nothing is pushing."""
+    settings.OFFLINE_STRIKES = 1
+    room = make_room(streamer, S.LIVE)
+    livecloud.get_client().forbid(room.stream_id, resume_at=None, reason="test")
+    assert sweeper.sweep().zombies == 1
+    assert reload(room).close_reason == R.ZOMBIE
 
 
 def test_strikes_must_be_consecutive(simulator, make_room, streamer):

@@ -30,7 +30,7 @@ def handle(sim, headers, body: bytes):
     """(HTTP status, content type, body bytes) for one API 3.0 request."""
     action = headers.get("X-TC-Action", "")
     params = {}
-    delay, fault = sim.api_fault()
+    delay, fault = sim.api_fault(action)
     try:
         params = _params(body)
         _authenticate(sim.config, headers, body)
@@ -126,7 +126,7 @@ def describe_online_list(sim, params):
     page, size = _int(params, "PageNum", 1, 1, 10**6), _int(params, "PageSize", 10, 10, 300_000)
     streams = [
         s
-        for s in sim.online()
+        for s in sim.listed_online()
         if (app is None or s.app == app) and (domain is None or s.domain == domain) and (name in (None, s.stream_id))
     ]
     streams.sort(key=lambda s: (s.published_at, s.stream_id))

@@ -8,7 +8,7 @@ import json
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -57,7 +57,9 @@ class SimConfig:
 class Faults:
     api_error_rate: float = 0.0  # share of API calls answered with `api_error_code`
     api_error_code: str | int = "InternalError"  # a Tencent code, or an HTTP status such as 502
+    api_error_actions: list[str] = field(default_factory=list)  # the actions that fail; empty: all
     api_delay_ms: int = 0  # delay before every API answer
+    online_list_drop_rate: float = 0.0  # share of online streams the online-list calls leave out (a glitch)
     callback_drop_rate: float = 0.0  # share of callbacks never sent
     callback_duplicate: bool = False  # send every callback twice
 
@@ -116,11 +118,14 @@ class Simulator:
             raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
         with self.lock:
             faults = asdict(self.faults) | values
-            for name in ("api_error_rate", "callback_drop_rate"):
+            for name in ("api_error_rate", "callback_drop_rate", "online_list_drop_rate"):
                 if not isinstance(faults[name], int | float) or not 0 <= faults[name] <= 1:
                     raise ValueError(f"{name} must be a number from 0 to 1")
             if not isinstance(faults["api_delay_ms"], int) or faults["api_delay_ms"] < 0:
                 raise ValueError("api_delay_ms must be a whole number of milliseconds")
+            actions = faults["api_error_actions"]
+            if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+                raise ValueError("api_error_actions must be a list of action (or legacy interface) names")
             code = faults["api_error_code"]
             faults["api_error_code"] = int(code) if str(code).isdigit() else str(code)
             faults["callback_duplicate"] = bool(faults["callback_duplicate"])
@@ -150,11 +155,12 @@ class Simulator:
         with self.lock:
             self.calls.append({"action": action, "params": params, "at": iso(time.time(), ms=True), "result": result})
 
-    def api_fault(self):
-        """(delay in seconds, injected error code or None) for one API call."""
+    def api_fault(self, action):
+        """(delay in seconds, injected error code or None) for one call of `action`."""
         with self.lock:
             faults = self.faults
             failing = faults.api_error_rate > 0 and self.random.random() < faults.api_error_rate
+            failing = failing and (not faults.api_error_actions or action in faults.api_error_actions)
             return faults.api_delay_ms / 1000, faults.api_error_code if failing else None
 
     # --- the edge: pushes ----------------------------------------------------------------------
@@ -271,9 +277,12 @@ class Simulator:
 
     # --- the cloud API's effects ---------------------------------------------------------------
 
-    def online(self):
+    def listed_online(self):
+        """The online streams as the online-list calls report them: `online_list_drop_rate` of
+        them left out, as in a glitch of the cloud (the per-stream state stays right)."""
         with self.lock:
-            return [s for s in self.streams.values() if s.active]
+            rate = self.faults.online_list_drop_rate
+            return [s for s in self.streams.values() if s.active and not (rate and self.random.random() < rate)]
 
     def knows(self, stream_id):
         with self.lock:

@@ -21,7 +21,7 @@ def handle(sim, query: dict[str, str]):
     """(HTTP status, content type, body bytes) for one common_access request."""
     interface = query.get("interface", "")
     params = {k.split(".", 2)[2]: v for k, v in query.items() if k.startswith("Param.") and k.count(".") >= 2}
-    delay, fault = sim.api_fault()
+    delay, fault = sim.api_fault(interface)
     status, content_type, outcome = 200, "application/json", "ok"
     refusal = _refusal(sim.config, query, interface)
     if refusal:
@@ -95,7 +95,7 @@ def set_status(sim, params):
 
 
 def get_live_channel_list(sim, params):
-    channels = sorted(s.stream_id for s in sim.online())
+    channels = sorted(s.stream_id for s in sim.listed_online())
     return {"all_count": len(channels), "channel_list": [{"channel_id": c} for c in channels]}
 
 
