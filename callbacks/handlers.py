@@ -126,7 +126,7 @@ def log_rejected(raw: bytes, payload, reason):
     stream_id, event_type = payload.get("stream_id"), payload.get("event_type")
     CallbackEvent.objects.create(
         stream_id=stream_id[:128] if isinstance(stream_id, str) else "",
-        event_type=event_type if isinstance(event_type, int) and not isinstance(event_type, bool) else None,
+        event_type=event_type if type(event_type) is int and 0 <= event_type < 2**31 else None,
         body=raw[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace"),
         outcome=Outcome.REJECTED,
         detail=reason[:255],
@@ -135,7 +135,10 @@ def log_rejected(raw: bytes, payload, reason):
 
 def _time(value):
     seconds = _count(value)
-    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+    try:
+        return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+    except (OverflowError, ValueError, OSError):  # beyond the year 9999: not a time
+        return None
 
 
 def _count(value):

@@ -1,6 +1,7 @@
 """`POST /callbacks/tencent/`: verify → parse → dispatch (see SPEC §6).
 
-400 for a body that is not a JSON object or lacks `t`, `sign`, `event_type` or `stream_id`;
+400 for a body that is not a JSON object, lacks `t`, `sign`, `event_type` or `stream_id`, or
+has a value we cannot store (e.g. an event_type out of range); 413 for an oversized body;
 403 when `sign != md5(CALLBACK_KEY + t)` or `t` (an expiry) has passed or lies more than
 CALLBACK_MAX_AHEAD ahead. Anything accepted answers 200 `{"code": 0}`, duplicates and events
 we ignore included, so Tencent stops retrying.
@@ -10,15 +11,20 @@ import json
 import time
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from livecloud.signing import sign_matches
 
 from . import handlers
 
 REQUIRED = ("t", "sign", "event_type", "stream_id")
+# Whole numbers, as JSON numbers or decimal text, and their bounds (event_type is stored as an integer).
+WHOLE_NUMBERS = {"t": 2**63 - 1, "event_type": 2**31 - 1}
+# Longest text kept: the log's columns (a longer stream id names no room of ours anyway).
+MAX_LENGTHS = {"stream_id": 128, "sequence": 64}
 
 
 class Rejected(Exception):
@@ -28,17 +34,34 @@ class Rejected(Exception):
 
 
 @csrf_exempt
-@require_POST
 def tencent(request):
-    raw, payload = request.body, None
+    if request.method != "POST":
+        response = JsonResponse({"code": "method_not_allowed", "detail": "Use POST."}, status=405)
+        response["Allow"] = "POST"
+        return response
+    raw, payload = b"", None
     try:
+        raw = _body(request)
         payload = parse(raw)
         verify(payload, now=time.time())
+        handlers.dispatch(payload, raw)
     except Rejected as exc:
-        handlers.log_rejected(raw, payload, f"{exc.code}: {exc.detail}")
-        return JsonResponse({"code": exc.code, "detail": exc.detail}, status=exc.status)
-    handlers.dispatch(payload, raw)
+        return _refuse(raw, payload, exc)
+    except DataError:  # a value that fits no column (e.g. a recording's duration): malformed
+        return _refuse(raw, payload, Rejected(400, "invalid", "A field's value is out of range or too long."))
     return JsonResponse({"code": 0})
+
+
+def _body(request):
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise Rejected(413, "too_large", "The body is larger than a Tencent callback can be.") from None
+
+
+def _refuse(raw, payload, exc):
+    handlers.log_rejected(raw, payload, f"{exc.code}: {exc.detail}")
+    return JsonResponse({"code": exc.code, "detail": exc.detail}, status=exc.status)
 
 
 def parse(raw: bytes) -> dict:
@@ -51,13 +74,22 @@ def parse(raw: bytes) -> dict:
     missing = [name for name in REQUIRED if payload.get(name) in (None, "")]
     if missing:
         raise Rejected(400, "missing_fields", f"Missing fields: {', '.join(missing)}.")
-    for name in ("t", "event_type"):
-        if isinstance(payload[name], bool) or not str(payload[name]).isdigit():
-            raise Rejected(400, "invalid", f"{name} must be a whole number.")
-        payload[name] = int(payload[name])
+    for name, maximum in WHOLE_NUMBERS.items():
+        payload[name] = _whole_number(payload[name], name, maximum)
     if not isinstance(payload["stream_id"], str) or not isinstance(payload["sign"], str):
         raise Rejected(400, "invalid", "stream_id and sign must be strings.")
+    for name, limit in MAX_LENGTHS.items():
+        if len(str(payload.get(name) or "")) > limit:
+            raise Rejected(400, "invalid", f"{name} is longer than {limit} characters.")
     return payload
+
+
+def _whole_number(value, name, maximum):
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= len(str(maximum)):
+        value = int(value)
+    if type(value) is not int or not 0 <= value <= maximum:
+        raise Rejected(400, "invalid", f"{name} must be a whole number from 0 to {maximum}.")
+    return value
 
 
 def verify(payload, *, now):

@@ -17,8 +17,8 @@ def md5_sign(key: str, t) -> str:
 
 
 def sign_matches(key: str, t, sign) -> bool:
-    """Constant-time check of an MD5 `sign`."""
-    return isinstance(sign, str) and hmac.compare_digest(md5_sign(key, t), sign.lower())
+    """Constant-time check of an MD5 `sign` (any text: a non-ASCII one simply does not match)."""
+    return isinstance(sign, str) and hmac.compare_digest(md5_sign(key, t).encode(), sign.lower().encode())
 
 
 def tc3_signature(secret_key, *, method, host, content_type, query, payload: bytes, timestamp: int, service="live"):

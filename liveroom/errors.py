@@ -64,7 +64,7 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/callbacks/")):
         return JsonResponse({"code": "server_error", "detail": "Internal server error."}, status=500)
     from django.views.defaults import server_error as default
 

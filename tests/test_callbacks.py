@@ -244,7 +244,95 @@ def test_non_numeric_t_is_refused(client, room):
 
 
 def test_only_post_is_allowed(client):
-    assert client.get(URL).status_code == 405
+    r = client.get(URL)
+    assert r.status_code == 405 and r["Allow"] == "POST"
+    assert r.json() == {"code": "method_not_allowed", "detail": "Use POST."}
+
+
+@pytest.mark.parametrize(
+    "changes, status, code",
+    [
+        ({"sign": "é" * 32}, 403, "bad_sign"),
+        ({"t": "²"}, 400, "invalid"),
+        ({"t": "9" * 5000}, 400, "invalid"),
+        ({"t": -5}, 400, "invalid"),
+        ({"event_type": 2**40}, 400, "invalid"),
+        ({"event_type": True}, 400, "invalid"),
+        ({"stream_id": "8888_" + "x" * 200}, 400, "invalid"),
+        ({"sequence": "1" * 65}, 400, "invalid"),
+    ],
+    ids=[
+        "non-ascii-sign",
+        "superscript-t",
+        "huge-t",
+        "negative-t",
+        "huge-event-type",
+        "bool-event-type",
+        "long-stream-id",
+        "long-sequence",
+    ],
+)
+def test_malformed_values_are_refused_with_a_clear_answer(client, room, settings, changes, status, code):
+    body = signed("push", room.stream_id, sequence="111")
+    body.update(changes)
+    if "t" in changes and "sign" not in changes:  # a sign that matches the odd t: only its form is wrong
+        body["sign"] = hashlib.md5(f"{settings.TENCENT_LIVE_CALLBACK_KEY}{changes['t']}".encode()).hexdigest()
+    r = post(client, body)
+    assert (r.status_code, r.json()["code"]) == (status, code) and r.json()["detail"]
+    room.refresh_from_db()
+    assert room.status == S.CREATED
+    assert CallbackEvent.objects.get().outcome == Outcome.REJECTED
+
+
+def test_a_value_that_fits_no_column_is_refused_and_logged(client, room):
+    r = post(client, signed("record", room.stream_id, duration=2**40))
+    assert r.status_code == 400 and r.json()["code"] == "invalid"
+    assert not Recording.objects.exists()
+    assert CallbackEvent.objects.get().outcome == Outcome.REJECTED
+
+
+def test_an_event_time_that_is_no_time_is_ignored_not_fatal(client, room):
+    r = post(client, signed("push", room.stream_id, sequence="111", event_time=10**13, t=int(time.time()) + 600))
+    assert r.status_code == 200
+    room.refresh_from_db()
+    assert room.status == S.LIVE
+
+
+def test_an_oversized_body_is_refused(client, room, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = signed("push", room.stream_id, padding="x" * 2000)
+    r = post(client, body)
+    assert r.status_code == 413 and r.json()["code"] == "too_large"
+    room.refresh_from_db()
+    assert room.status == S.CREATED
+    assert CallbackEvent.objects.get().outcome == Outcome.REJECTED
+
+
+def test_a_crash_answers_json_500_and_the_retry_applies(room, monkeypatch):
+    from django.test import Client
+
+    from callbacks import handlers
+
+    def crash(room, event):
+        raise RuntimeError("database went away")
+
+    client = Client(raise_request_exception=False)
+    body = signed("push", room.stream_id, sequence="111")
+    with monkeypatch.context() as patch:
+        patch.setitem(handlers.HANDLERS, 1, crash)
+        r = post(client, body)
+    assert r.status_code == 500 and r.json()["code"] == "server_error"  # Tencent retries
+    assert not CallbackEvent.objects.exists()  # nothing half-applied, no dedupe key left behind
+    assert post(client, body).json() == {"code": 0}
+    room.refresh_from_db()
+    assert room.status == S.LIVE
+
+
+def test_callbacks_make_no_cloud_calls(client, room, simulator):
+    """Tencent waits for our answer: handlers only touch our database (and Redis)."""
+    for name in ("push", "screenshot", "record", "stream_end"):
+        assert post(client, signed(name, room.stream_id, sequence="111")).status_code == 200
+    assert simulator.calls() == []
 
 
 def test_operators_see_callbacks_and_recordings_in_the_admin(client, room, admin_user):
