@@ -1,7 +1,8 @@
 """Every API error is JSON `{"code", "detail"}`; validation errors add `fields`."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -57,10 +58,36 @@ def exception_handler(exc, context):
 
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        return _not_found_json()
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def api_not_found(request):
+    """Every other URL under /api/: a JSON 404, in DEBUG too (Django's debug page is HTML).
+
+    A URL that only lacks its trailing slash is redirected for GET / HEAD, as APPEND_SLASH does,
+    and named in the 404 for other methods, whose body a redirect would lose.
+    """
+    with_slash = f"{request.path}/"
+    if request.path.endswith("/") or not _is_api_view(with_slash):
+        return _not_found_json()
+    if request.method in ("GET", "HEAD"):
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponsePermanentRedirect(f"{with_slash}?{query}" if query else with_slash)
+    return _not_found_json(f"Not found. The URL ends with a slash: {with_slash}")
+
+
+def _is_api_view(path):
+    try:
+        return resolve(path).func is not api_not_found
+    except Resolver404:
+        return False
+
+
+def _not_found_json(detail="Not found."):
+    return JsonResponse({"code": "not_found", "detail": detail}, status=404)
 
 
 def server_error(request):

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import RegisterView, TokenView
 
+from .errors import api_not_found
 from .views import NoopView, healthz
 
 handler404 = "liveroom.errors.not_found"
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^api/", api_not_found),  # JSON 404s under /api/, in DEBUG too
     path("healthz", healthz, name="healthz"),
     path("callbacks/", include("callbacks.urls")),
     path("", include("xiaozhibo.urls")),

@@ -2,13 +2,15 @@ import django_filters
 from django.db.models import Q
 
 from .models import Room
+from .pagination import PAGE_PARAMS, reject_unknown_params
 
 ORDERINGS = [("-started_at", "Newest first"), ("-viewer_count", "Most viewers"), ("-like_count", "Most likes")]
 DEFAULT_ORDERING = "-started_at"
 
 
 class RoomFilter(django_filters.FilterSet):
-    """Filters of the public list. Unknown values (an `ordering` not offered) are a 400."""
+    """Filters of the public list. Unknown values (an `ordering` not offered) and unknown
+    parameters are a 400."""
 
     search = django_filters.CharFilter(method="filter_search", max_length=64)
     owner = django_filters.NumberFilter(field_name="owner_id", min_value=1)
@@ -17,6 +19,10 @@ class RoomFilter(django_filters.FilterSet):
     class Meta:
         model = Room
         fields = []
+
+    def is_valid(self):
+        reject_unknown_params(self.data, [*self.filters, *PAGE_PARAMS])
+        return super().is_valid()
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

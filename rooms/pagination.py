@@ -16,6 +16,18 @@ def _positive_int(request, name, default, maximum=None):
     return value
 
 
+PAGE_PARAMS = ("page", "page_size")
+
+
+def reject_unknown_params(query, allowed):
+    """400 naming each query parameter a list does not take (a typo must not be silently ignored).
+    DRF's own `format` is always allowed."""
+    unknown = sorted(set(query) - {*allowed, "format"})
+    if unknown:
+        message = f"Unknown query parameter; this list takes {', '.join(allowed)}."
+        raise ValidationError({name: [message] for name in unknown})
+
+
 class RoomPagination(PageNumberPagination):
     """`page` from 1, `page_size` 1-100 (default 20); anything else is a 400."""
 

@@ -20,7 +20,7 @@ from liveroom.redis import key
 from . import counters, listcache, services
 from .filters import RoomFilter
 from .models import Room, RoomEvent
-from .pagination import RoomPagination
+from .pagination import PAGE_PARAMS, RoomPagination, reject_unknown_params
 from .serializers import (
     LikeCountSerializer,
     LikeSerializer,
@@ -214,6 +214,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(responses=RoomSerializer(many=True))
     @action(detail=False)
     def mine(self, request):
+        reject_unknown_params(request.query_params, PAGE_PARAMS)
         rooms = Room.objects.select_related("owner").filter(owner=request.user).order_by("-created_at", "-id")
         page = self.paginate_queryset(rooms)
         return self.get_paginated_response(self.get_serializer(counters.with_pending(page), many=True).data)

@@ -131,12 +131,34 @@ def test_list_filter_by_owner(api, make_room, make_user):
         ({"ordering": "-id"}, "ordering"),
         ({"page": 0}, "page"),
         ({"owner": "abc"}, "owner"),
+        ({"order": "-viewer_count"}, "order"),
+        ({"pagesize": 50}, "pagesize"),
     ],
 )
-def test_list_rejects_unknown_query_values(api, params, field):
+def test_list_rejects_unknown_query_values(api, live_room, params, field):
     r = api.get(URL, params)
     assert r.status_code == 400
+    assert field in r.json()["fields"] and r.json()["detail"].startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page": "abc"}, "page"),
+        ({"ordering": "-like_count"}, "ordering"),  # mine is always newest first
+        ({"search": "show"}, "search"),
+    ],
+)
+def test_mine_rejects_unknown_query_values(streamer_api, live_room, params, field):
+    r = streamer_api.get(URL + "mine/", params)
+    assert r.status_code == 400 and r.json()["code"] == "invalid"
     assert field in r.json()["fields"]
+
+
+def test_list_takes_drf_format_and_every_documented_parameter(api, live_room):
+    params = {"format": "json", "page": 1, "page_size": 5, "ordering": "-like_count", "search": "", "owner": 1}
+    assert api.get(URL, params).status_code == 200
 
 
 def test_page_past_the_end_is_404(api, live_room):
