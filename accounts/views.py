@@ -32,7 +32,7 @@ class TokenView(APIView):
     authentication_classes = []
 
     @extend_schema(
-        request=TokenSerializer, responses={200: inline_serializer("Token", {"token": serializers.CharField()})}
+        request=TokenSerializer, responses={200: inline_serializer("TokenAnswer", {"token": serializers.CharField()})}
     )
     def post(self, request):
         serializer = TokenSerializer(data=request.data, context={"request": request})

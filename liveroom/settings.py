@@ -1,6 +1,7 @@
 """liveroom settings: one module, driven by the environment (see README, "Configuration")."""
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +44,19 @@ def env_choice(name, default, choices):
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of: {', '.join(choices)}.")
     return value
+
+
+def env_match(name, default, pattern, what):
+    """A value of a given form (`pattern` must match all of it); `what` names the form in the error."""
+    value = os.environ.get(name) or default
+    if value is not None and not re.fullmatch(pattern, value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}.")
+    return value
+
+
+HOST_PORT = r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?"
+HTTP_URL = r"https?://\S+"
+RATE = r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)"
 
 
 def env_secret(name, dev_default):
@@ -113,17 +127,18 @@ TEMPLATES = [
 ]
 
 # Database: SQLite when DATABASE_URL is unset (embedded default for `make run`).
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-    )
-}
+DATABASE_URL = env_match("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", r"[a-z0-9+]+://.*", "a database URL")
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))
+    }
+except ValueError as exc:  # an unknown scheme, say
+    raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not a database URL: {exc}") from None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: optional. Without it counters live in the database and caches are per process.
-REDIS_URL = env_str("REDIS_URL") or None
-REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "liveroom")
+REDIS_URL = env_match("REDIS_URL", None, r"(redis|rediss|unix)://.+", "a Redis URL (redis://host:port/db)")
+REDIS_KEY_PREFIX = env_match("REDIS_KEY_PREFIX", "liveroom", r"[\w.:-]+", "a key prefix (letters, digits, _.:-)")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -136,7 +151,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: Redis as broker when configured, else an embedded SQLite broker (no server needed).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or f"sqla+sqlite:///{BASE_DIR / 'celery-broker.sqlite3'}"
+CELERY_BROKER_URL = (
+    env_match("CELERY_BROKER_URL", None, r"[a-z0-9+]+://.*", "a broker URL")
+    or REDIS_URL
+    or f"sqla+sqlite:///{BASE_DIR / 'celery-broker.sqlite3'}"
+)
 # The embedded broker hangs a prefork worker whose children are signalled with it (honcho's
 # Ctrl-C), so there the worker runs threads (no task time limits); with a real broker, prefork.
 CELERY_WORKER_POOL = "threads" if CELERY_BROKER_URL.startswith("sqla+") else "prefork"
@@ -195,18 +214,25 @@ WEB_ROOM_REFRESH = env_int("WEB_ROOM_REFRESH", 5, minimum=1)
 LIVE_CLOUD = env_choice("LIVE_CLOUD", "api3", ("api3", "legacy"))
 TENCENT_SECRET_ID = env_secret("TENCENT_SECRET_ID", "AKIDdevsimulator")
 TENCENT_SECRET_KEY = env_secret("TENCENT_SECRET_KEY", "dev-simulator-secret-key")
+# Set but empty: Tencent's own host, in debug too.
 TENCENT_LIVE_ENDPOINT = env_str("TENCENT_LIVE_ENDPOINT", "http://127.0.0.1:8100" if DEBUG else "") or None
-TENCENT_LIVE_APPID = env_str("TENCENT_LIVE_APPID", "1250000000")
-TENCENT_LIVE_BIZID = env_str("TENCENT_LIVE_BIZID", "8888")
-TENCENT_LIVE_PUSH_DOMAIN = env_str("TENCENT_LIVE_PUSH_DOMAIN", "127.0.0.1:1935")
-TENCENT_LIVE_PLAY_DOMAIN = env_str("TENCENT_LIVE_PLAY_DOMAIN", "127.0.0.1:8080")
+if TENCENT_LIVE_ENDPOINT and not re.fullmatch(rf"https?://{HOST_PORT}/?", TENCENT_LIVE_ENDPOINT):
+    raise ImproperlyConfigured(
+        f"TENCENT_LIVE_ENDPOINT={TENCENT_LIVE_ENDPOINT!r} is not a base URL such as http://127.0.0.1:8100."
+    )
+TENCENT_LIVE_APPID = env_match("TENCENT_LIVE_APPID", "1250000000", r"[0-9]+", "a number")
+TENCENT_LIVE_BIZID = env_match("TENCENT_LIVE_BIZID", "8888", r"[0-9]+", "a number")
+TENCENT_LIVE_PUSH_DOMAIN = env_match("TENCENT_LIVE_PUSH_DOMAIN", "127.0.0.1:1935", HOST_PORT, "a host[:port]")
+TENCENT_LIVE_PLAY_DOMAIN = env_match("TENCENT_LIVE_PLAY_DOMAIN", "127.0.0.1:8080", HOST_PORT, "a host[:port]")
 # RTMP play needs an RTMP port. Tencent serves it on the play domain; with the simulator (an
 # endpoint override) the local edge serves RTMP on the push domain's port, HLS on the play domain's.
-TENCENT_LIVE_RTMP_PLAY_DOMAIN = env_str("TENCENT_LIVE_RTMP_PLAY_DOMAIN") or (
+TENCENT_LIVE_RTMP_PLAY_DOMAIN = env_match("TENCENT_LIVE_RTMP_PLAY_DOMAIN", None, HOST_PORT, "a host[:port]") or (
     TENCENT_LIVE_PUSH_DOMAIN if TENCENT_LIVE_ENDPOINT else TENCENT_LIVE_PLAY_DOMAIN
 )
 TENCENT_LIVE_PLAY_SCHEME = env_choice("TENCENT_LIVE_PLAY_SCHEME", "http" if DEBUG else "https", ("http", "https"))
-TENCENT_LIVE_APP_NAME = env_str("TENCENT_LIVE_APP_NAME", "live")
+TENCENT_LIVE_APP_NAME = env_match(
+    "TENCENT_LIVE_APP_NAME", "live", r"[A-Za-z0-9_-]+", "an app name (letters, digits, _-)"
+)
 TENCENT_LIVE_PUSH_KEY = env_secret("TENCENT_LIVE_PUSH_KEY", "dev-push-key")
 TENCENT_LIVE_PLAY_KEY = env_str("TENCENT_LIVE_PLAY_KEY", "") or None
 TENCENT_LIVE_CALLBACK_KEY = env_secret("TENCENT_LIVE_CALLBACK_KEY", "dev-callback-key")
@@ -216,7 +242,7 @@ TENCENT_LIVE_API_KEY = (
     else env_str("TENCENT_LIVE_API_KEY", "dev-api-key")
 )
 TENCENT_LIVE_TIMEOUT = env_int("TENCENT_LIVE_TIMEOUT", 5, minimum=1)
-SIM_CALLBACK_URL = env_str("SIM_CALLBACK_URL", "http://127.0.0.1:8000/callbacks/tencent/")
+SIM_CALLBACK_URL = env_match("SIM_CALLBACK_URL", "http://127.0.0.1:8000/callbacks/tencent/", HTTP_URL, "an http(s) URL")
 
 # Xiaozhibo: the original app protocol at /interface.php (no authentication: see README).
 XIAOZHIBO_COMPAT = env_bool("XIAOZHIBO_COMPAT", False)
@@ -234,9 +260,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "liveroom.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "auth": env_str("THROTTLE_AUTH", "30/min"),
-        "room_write": env_str("THROTTLE_ROOM_WRITE", "60/min"),
-        "counter": env_str("THROTTLE_COUNTER", "600/min"),
+        "auth": env_match("THROTTLE_AUTH", "30/min", RATE, "a rate such as 30/min"),
+        "room_write": env_match("THROTTLE_ROOM_WRITE", "60/min", RATE, "a rate such as 60/min"),
+        "counter": env_match("THROTTLE_COUNTER", "600/min", RATE, "a rate such as 600/min"),
     },
 }
 if DEBUG:
@@ -271,14 +297,24 @@ STORAGES = {
     # gzip copies made by collectstatic, served by WhiteNoise (hls.js shrinks to a third).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Security with DEBUG off: session and CSRF cookies only over HTTPS (DJANGO_SECURE_COOKIES=off to try
+# a production set-up over plain HTTP). Behind a proxy that ends TLS, DJANGO_BEHIND_HTTPS_PROXY=on
+# trusts its X-Forwarded-Proto, so Django knows the request was HTTPS (the CSRF check needs it).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+if env_bool("DJANGO_BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in env_str("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0, minimum=0)
+
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/studio/"
 LOGOUT_REDIRECT_URL = "/"
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)},
 }

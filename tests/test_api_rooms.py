@@ -361,6 +361,15 @@ def test_openapi_schema_and_docs(api):
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
 
 
+def test_openapi_schema_has_no_name_clashes():
+    """Two components of one name make a wrong schema (the token request and its answer once did)."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", stdout=io.StringIO(), stderr=io.StringIO())
+
+
 def test_healthz_ok(api):
     r = api.get("/healthz")
     assert r.status_code == 200
