@@ -63,4 +63,4 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .edge staticfiles db.sqlite3 celery-broker.sqlite3 celerybeat-schedule*
+	rm -rf $(VENV) .edge staticfiles db.sqlite3 celery-broker.sqlite3 celerybeat-schedule* .sweep-rooms.lock
