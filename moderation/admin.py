@@ -87,66 +87,54 @@ def until_text(until):
     return f"until {timezone.localtime(until):%Y-%m-%d %H:%M %Z}" if until else "permanently"
 
 
+def form_action(name, *, description, title, form_class, service, label, done_text, skipped_text, cloud=True):
+    """A ban / unban admin action: the intermediate form first, then `service(obj, moderator=,
+    reason=[, until=])` for each selected object (a falsy answer: it was left as it was), then one
+    message for what was done and one for what was left alone. `done_text` may name `{until}`."""
+
+    def action(modeladmin, request, queryset):
+        def apply(form):
+            options = {"reason": form.cleaned_data["reason"]}
+            if isinstance(form, BanForm):
+                options["until"] = form.until()
+            done, skipped = [], []
+            for obj in queryset:
+                (done if service(obj, moderator=request.user, **options) else skipped).append(label(obj))
+            text = done_text.format(until=until_text(options.get("until")))
+            note = cloud_note() if cloud else ""
+            report(modeladmin, request, done, skipped, done_text=text, skipped_text=skipped_text, note=note)
+
+        submit = "Ban" if form_class is BanForm else "Unban"
+        return with_form(
+            modeladmin, request, queryset, action=name, form_class=form_class, title=title, submit=submit, apply=apply
+        )
+
+    action.__name__ = name  # the admin tells actions apart by name
+    return admin.action(description=description, permissions=["ban"])(action)
+
+
 # --- room actions (used by rooms.admin.RoomAdmin) ---------------------------------------------
 
-
-@admin.action(description="Ban selected rooms", permissions=["ban"])
-def ban_rooms(modeladmin, request, queryset):
-    def apply(form):
-        until, reason = form.until(), form.cleaned_data["reason"]
-        done, skipped = [], []
-        for room in queryset.select_related("owner"):
-            ban = services.ban_room(room, moderator=request.user, reason=reason, until=until)
-            (done if ban else skipped).append(room_name(room))
-        report(
-            modeladmin,
-            request,
-            done,
-            skipped,
-            done_text=f"Banned {until_text(until)}, out of the list now:",
-            skipped_text="Already banned, left as they were:",
-            note=cloud_note(),
-        )
-
-    return with_form(
-        modeladmin,
-        request,
-        queryset,
-        action="ban_rooms",
-        form_class=BanForm,
-        title="Ban rooms",
-        submit="Ban",
-        apply=apply,
-    )
-
-
-@admin.action(description="Unban selected rooms", permissions=["ban"])
-def unban_rooms(modeladmin, request, queryset):
-    def apply(form):
-        done, skipped = [], []
-        for room in queryset:
-            ban = services.unban_room(room, moderator=request.user, reason=form.cleaned_data["reason"])
-            (done if ban else skipped).append(room_name(room))
-        report(
-            modeladmin,
-            request,
-            done,
-            skipped,
-            done_text="Unbanned (their streams may be pushed again; the rooms stay closed):",
-            skipped_text="Not under a ban, left as they were:",
-            note=cloud_note(),
-        )
-
-    return with_form(
-        modeladmin,
-        request,
-        queryset,
-        action="unban_rooms",
-        form_class=UnbanForm,
-        title="Unban rooms",
-        submit="Unban",
-        apply=apply,
-    )
+ban_rooms = form_action(
+    "ban_rooms",
+    description="Ban selected rooms",
+    title="Ban rooms",
+    form_class=BanForm,
+    service=services.ban_room,
+    label=room_name,
+    done_text="Banned {until}, out of the list now:",
+    skipped_text="Already banned, left as they were:",
+)
+unban_rooms = form_action(
+    "unban_rooms",
+    description="Unban selected rooms",
+    title="Unban rooms",
+    form_class=UnbanForm,
+    service=services.unban_room,
+    label=room_name,
+    done_text="Unbanned (their streams may be pushed again; the rooms stay closed):",
+    skipped_text="Not under a ban, left as they were:",
+)
 
 
 class RoomBanInline(ReadOnlyInline):
@@ -181,63 +169,27 @@ class RoomModerationMixin:
 
 # --- streamers --------------------------------------------------------------------------------
 
-
-@admin.action(description="Ban streamer", permissions=["ban"])
-def ban_streamers(modeladmin, request, queryset):
-    def apply(form):
-        until, reason = form.until(), form.cleaned_data["reason"]
-        done, skipped = [], []
-        for user in queryset:
-            ban = services.ban_streamer(user, moderator=request.user, reason=reason, until=until)
-            (done if ban else skipped).append(user.username)
-        report(
-            modeladmin,
-            request,
-            done,
-            skipped,
-            done_text=f"Banned {until_text(until)} (no new rooms; their open room is banned):",
-            skipped_text="Already banned, left as they were:",
-            note=cloud_note(),
-        )
-
-    return with_form(
-        modeladmin,
-        request,
-        queryset,
-        action="ban_streamers",
-        form_class=BanForm,
-        title="Ban streamers",
-        submit="Ban",
-        apply=apply,
-    )
-
-
-@admin.action(description="Unban streamer", permissions=["ban"])
-def unban_streamers(modeladmin, request, queryset):
-    def apply(form):
-        done, skipped = [], []
-        for user in queryset:
-            ban = services.unban_streamer(user, moderator=request.user, reason=form.cleaned_data["reason"])
-            (done if ban else skipped).append(user.username)
-        report(
-            modeladmin,
-            request,
-            done,
-            skipped,
-            done_text="Unbanned (they may open rooms again):",
-            skipped_text="Not banned, left as they were:",
-        )
-
-    return with_form(
-        modeladmin,
-        request,
-        queryset,
-        action="unban_streamers",
-        form_class=UnbanForm,
-        title="Unban streamers",
-        submit="Unban",
-        apply=apply,
-    )
+ban_streamers = form_action(
+    "ban_streamers",
+    description="Ban streamer",
+    title="Ban streamers",
+    form_class=BanForm,
+    service=services.ban_streamer,
+    label=lambda user: user.username,
+    done_text="Banned {until} (no new rooms; their open room is banned):",
+    skipped_text="Already banned, left as they were:",
+)
+unban_streamers = form_action(
+    "unban_streamers",
+    description="Unban streamer",
+    title="Unban streamers",
+    form_class=UnbanForm,
+    service=services.unban_streamer,
+    label=lambda user: user.username,
+    done_text="Unbanned (they may open rooms again):",
+    skipped_text="Not banned, left as they were:",
+    cloud=False,
+)
 
 
 class BannedFilter(admin.SimpleListFilter):
