@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 User = get_user_model()
+TAKEN = "This username is taken."
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -24,7 +25,7 @@ class RegisterSerializer(serializers.Serializer):
 
     def validate_username(self, value):
         if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("This username is taken.", code="username_taken")
+            raise serializers.ValidationError(TAKEN, code="username_taken")
         return value
 
     def validate(self, attrs):

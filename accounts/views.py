@@ -1,11 +1,13 @@
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .serializers import RegisterSerializer, TokenSerializer, UserSerializer
+from .serializers import TAKEN, RegisterSerializer, TokenSerializer, UserSerializer
 
 User = get_user_model()
 
@@ -22,8 +24,12 @@ class RegisterView(APIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        user = User.objects.create_user(data["username"], password=data["password"], nickname=data["nickname"])
-        token = Token.objects.create(user=user)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(data["username"], password=data["password"], nickname=data["nickname"])
+                token = Token.objects.create(user=user)
+        except IntegrityError:  # a concurrent request took the name after our check
+            raise ValidationError({"username": [TAKEN]}) from None
         return Response({"token": token.key, "user": UserSerializer(user).data}, status=status.HTTP_201_CREATED)
 
 

@@ -19,6 +19,20 @@ def test_register_refuses_taken_username(api, streamer):
     assert r.json()["fields"]["username"] == ["This username is taken."]
 
 
+def test_register_race_for_one_username_is_a_400_not_a_500(api, monkeypatch):
+    """Two sign-ups of one name at once both pass the "taken?" check; the database keeps one."""
+    from accounts.serializers import RegisterSerializer
+
+    monkeypatch.setattr(RegisterSerializer, "validate_username", lambda self, value: value)  # both checked first
+    body = {"username": "carol", "password": "correct-horse-9"}
+    first = api.post("/api/v1/auth/register/", body, format="json")
+    second = api.post("/api/v1/auth/register/", body, format="json")
+    assert first.status_code == 201
+    assert second.status_code == 400 and second.json()["fields"]["username"] == ["This username is taken."]
+    login = api.post("/api/v1/auth/token/", body, format="json")
+    assert login.json()["token"] == first.json()["token"]
+
+
 def test_register_refuses_weak_password(api):
     r = api.post("/api/v1/auth/register/", {"username": "bob", "password": "123"}, format="json")
     assert r.status_code == 400
