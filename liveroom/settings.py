@@ -259,6 +259,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "liveroom.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Throttles count per client address: X-Forwarded-For is read only behind this many proxies
+    # of ours (DRF's default trusts whatever a client sends, so a throttle could be dodged).
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0, minimum=0),
     "DEFAULT_THROTTLE_RATES": {
         "auth": env_match("THROTTLE_AUTH", "30/min", RATE, "a rate such as 30/min"),
         "room_write": env_match("THROTTLE_ROOM_WRITE", "60/min", RATE, "a rate such as 60/min"),

@@ -77,3 +77,19 @@ def test_auth_is_throttled_with_retry_after(api, monkeypatch):
     assert [r.status_code for r in codes] == [400, 400, 429]
     assert codes[-1].json()["code"] == "throttled"
     assert int(codes[-1]["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("proxies, throttled", [(None, True), (1, False)], ids=["default", "behind-one-proxy"])
+def test_throttle_counts_the_address_proxies_vouch_for(api, settings, monkeypatch, proxies, throttled):
+    """By default a client cannot dodge the throttle by sending its own X-Forwarded-For; behind
+    our proxy (DJANGO_NUM_PROXIES=1) the address that proxy appended is the client's."""
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "auth": "2/min"})
+    if proxies is not None:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}
+    codes = [
+        api.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, HTTP_X_FORWARDED_FOR=f"10.0.0.{i}")
+        for i in range(3)
+    ]
+    assert (codes[-1].status_code == 429) is throttled
