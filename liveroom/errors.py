@@ -1,10 +1,14 @@
 """Every API error is JSON `{"code", "detail"}`; validation errors add `fields`."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# Paths whose errors are JSON whatever raised them (the API, and Tencent's callbacks).
+JSON_PATHS = ("/api/", "/callbacks/")
 
 
 class Conflict(exceptions.APIException):
@@ -90,8 +94,19 @@ def _not_found_json(detail="Not found."):
     return JsonResponse({"code": "not_found", "detail": detail}, status=404)
 
 
+def bad_request(request, exception=None):
+    """Django's own 400s (an oversized body, a suspicious request) seen outside a view's handling."""
+    if not request.path.startswith(JSON_PATHS):
+        from django.views.defaults import bad_request as default
+
+        return default(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse({"code": "too_large", "detail": "The request body is too large."}, status=413)
+    return JsonResponse({"code": "bad_request", "detail": "Bad request."}, status=400)
+
+
 def server_error(request):
-    if request.path.startswith(("/api/", "/callbacks/")):
+    if request.path.startswith(JSON_PATHS):
         return JsonResponse({"code": "server_error", "detail": "Internal server error."}, status=500)
     from django.views.defaults import server_error as default
 

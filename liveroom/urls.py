@@ -8,6 +8,7 @@ from accounts.views import RegisterView, TokenView
 from .errors import api_not_found
 from .views import NoopView, healthz
 
+handler400 = "liveroom.errors.bad_request"
 handler404 = "liveroom.errors.not_found"
 handler500 = "liveroom.errors.server_error"
 

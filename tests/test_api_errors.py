@@ -68,3 +68,11 @@ def test_server_error_is_json_500(monkeypatch):
     monkeypatch.setattr(TokenView, "post", crash)
     r = Client(raise_request_exception=False).post("/api/v1/auth/token/", {}, content_type="application/json")
     assert_error(r, 500, "server_error")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/rooms/1/like/"])
+def test_oversized_body_is_json_413(settings, path):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"count": 1, "padding": "%s"}' % ("x" * 2000)
+    r = Client(raise_request_exception=False).post(path, body, content_type="application/json")
+    assert_error(r, 413, "too_large")
