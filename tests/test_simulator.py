@@ -180,3 +180,13 @@ def test_callbacks_are_json_signed_with_the_callback_key(simulator, settings, ca
     for event in (push, stop):
         assert event["t"] == event["event_time"] + 600
         assert event["sign"] == md5_sign(settings.TENCENT_LIVE_CALLBACK_KEY, event["t"])
+
+
+def test_a_client_hanging_up_early_prints_no_traceback(simulator_server, capsys):
+    for error in (BrokenPipeError, ConnectionResetError, ValueError):
+        try:
+            raise error("gone")
+        except Exception:
+            simulator_server.handle_error(None, ("127.0.0.1", 1))
+    printed = capsys.readouterr().err
+    assert "ValueError" in printed and "BrokenPipeError" not in printed and "ConnectionResetError" not in printed

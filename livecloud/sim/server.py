@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -124,6 +125,11 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, simulator: Simulator, host="127.0.0.1", port=0):
         super().__init__((host, port), Handler)
         self.simulator = simulator
+
+    def handle_error(self, request, client_address):
+        """A client that hung up before its answer (a closed page, a timed-out call) is no error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     @property
     def url(self):
