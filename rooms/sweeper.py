@@ -6,7 +6,8 @@ One pass (`sweep()`), run by Celery beat every SWEEP_INTERVAL and by `manage.py 
    `zombie` once DescribeLiveStreamState confirms the stream is not active (the list may glitch:
    come back empty or short). At most ZOMBIE_CHECKS_PER_SWEEP such checks per pass, so a glitch
    over thousands of rooms costs no more; the others keep their strikes and wait for a later pass.
-   A room found active counts as online; a failed check closes nothing more in this pass;
+   A room found active counts as online; a failed check, or one past the pass's time budget,
+   closes nothing more in this pass;
 3. created / interrupted rooms online: live (a lost push callback); interrupted past
    RECONNECT_WINDOW: closed (`stream_ended`); created past PENDING_TTL: closed (`expired`);
    banned rooms online while their ban holds: forbidden and dropped again (`moderation`);
@@ -73,7 +74,10 @@ def sweep(client=None) -> SweepResult:
         else:
             now = timezone.now()
             result.online_streams = len(online)
-            _check_live(online, client, result)
+            # Zombie checks stop at half the shorter of the interval and the task's time limit,
+            # so a slow cloud cannot stretch a pass past its lock into the next one.
+            budget = min(settings.SWEEP_INTERVAL, settings.CELERY_TASK_SOFT_TIME_LIMIT) / 2
+            _check_live(online, client, result, deadline=started + budget)
             _check_open(online, now, result)
             result.reforbidden = moderation.reenforce_online_bans(online)
         result.seconds = round(time.perf_counter() - started, 3)
@@ -81,7 +85,7 @@ def sweep(client=None) -> SweepResult:
     return result
 
 
-def _check_live(online, client, result):
+def _check_live(online, client, result, *, deadline):
     live = list(Room.objects.filter(status=Status.LIVE).values_list("pk", "stream_id"))
     seen = [pk for pk, stream_id in live if stream_id in online]
     missing = [pk for pk, stream_id in live if stream_id not in online]
@@ -90,14 +94,17 @@ def _check_live(online, client, result):
     suspects = Room.objects.filter(pk__in=services.note_offline(missing))
     # Longest missing first, so that rooms left over by the cap come first in the next pass.
     suspects = suspects.order_by("-offline_strikes", F("last_seen_live_at").asc(nulls_first=True), "pk")
-    _close_confirmed_zombies(list(suspects.only("pk", "stream_id")), client, result)
+    _close_confirmed_zombies(list(suspects.only("pk", "stream_id")), client, result, deadline)
 
 
-def _close_confirmed_zombies(suspects, client, result):
+def _close_confirmed_zombies(suspects, client, result, deadline):
     """Close the rooms whose stream the cloud, asked one by one, does not report active."""
     checked = suspects[: settings.ZOMBIE_CHECKS_PER_SWEEP]
     result.zombies_waiting = len(suspects) - len(checked)
     for index, room in enumerate(checked):
+        if time.perf_counter() > deadline:
+            result.zombies_waiting += len(checked) - index
+            return
         try:
             state = client.stream_state(room.stream_id)
         except livecloud.CloudError as exc:

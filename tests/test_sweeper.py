@@ -92,6 +92,21 @@ def test_a_failed_zombie_check_closes_nothing(simulator, settings, make_room, ma
     assert sweeper.sweep().zombies == 2
 
 
+def test_zombie_checks_stop_when_a_slow_cloud_uses_up_the_pass(simulator, settings, make_room, make_user):
+    """Half of SWEEP_INTERVAL at most: a pass must not outlive its lock and overlap the next one."""
+    settings.OFFLINE_STRIKES = 1
+    settings.SWEEP_INTERVAL = 1
+    rooms = [make_room(make_user(), S.LIVE) for _ in range(5)]
+    simulator.faults(api_delay_ms=300)  # every call: the list, then each state check
+    result = sweeper.sweep()
+    assert result.zombies_waiting >= 3 and result.zombies + result.zombies_waiting == 5
+    assert len(simulator.calls("DescribeLiveStreamState")) == result.zombie_checks < 5
+    simulator.faults(api_delay_ms=0)
+    for _ in range(5):
+        sweeper.sweep()
+    assert {reload(room).status for room in rooms} == {S.CLOSED}
+
+
 def test_a_forbidden_stream_missing_from_the_list_is_a_zombie(simulator, settings, make_room, streamer):
     """Missing from the list and `forbid` at the cloud (not `active`): nothing is pushing."""
     settings.OFFLINE_STRIKES = 1
