@@ -2,6 +2,8 @@ from django.contrib.auth import authenticate, get_user_model, password_validatio
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from liveroom.serializers import StrictSerializer
+
 User = get_user_model()
 TAKEN = "This username is taken."
 
@@ -12,7 +14,7 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "nickname"]
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(StrictSerializer):
     username = serializers.RegexField(
         r"^[\w.@+-]{3,150}$",
         max_length=150,

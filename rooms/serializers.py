@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
+from liveroom.serializers import StrictSerializer
 
 from . import stream_urls
 from .models import Room
@@ -64,7 +65,7 @@ class RoomWithPushUrlSerializer(RoomSerializer):
         return serializers.DateTimeField().to_representation(self._push(room)[1])
 
 
-class RoomInputSerializer(serializers.Serializer):
+class RoomInputSerializer(StrictSerializer):
     title = serializers.CharField(max_length=64, min_length=1, trim_whitespace=True)
     cover_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     location = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")

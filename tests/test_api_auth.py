@@ -33,6 +33,12 @@ def test_register_race_for_one_username_is_a_400_not_a_500(api, monkeypatch):
     assert login.json()["token"] == first.json()["token"]
 
 
+def test_register_refuses_fields_it_does_not_take(api):
+    body = {"username": "dave", "password": "correct-horse-9", "is_staff": True}
+    r = api.post("/api/v1/auth/register/", body, format="json")
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["is_staff"]
+
+
 def test_register_refuses_weak_password(api):
     r = api.post("/api/v1/auth/register/", {"username": "bob", "password": "123"}, format="json")
     assert r.status_code == 400

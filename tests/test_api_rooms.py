@@ -52,6 +52,14 @@ def test_create_validation_errors_name_the_field(streamer_api, payload, field):
     assert not Room.objects.exists()
 
 
+@pytest.mark.parametrize("extra", [{"titel": "Typo"}, {"status": "live"}])
+def test_create_refuses_fields_it_does_not_take(streamer_api, extra):
+    r = streamer_api.post(URL, {"title": "Evening show", **extra}, format="json")
+    assert r.status_code == 400 and list(r.json()["fields"]) == list(extra)
+    assert r.json()["detail"].startswith(f"{next(iter(extra))}: Unknown field")
+    assert not Room.objects.exists()
+
+
 def test_65_char_title_message(streamer_api):
     r = streamer_api.post(URL, {"title": "x" * 65}, format="json")
     assert r.json()["detail"] == "title: Ensure this field has no more than 64 characters."
@@ -223,6 +231,13 @@ def test_patch_validation(streamer_api, live_room):
     assert r.status_code == 400 and "title" in r.json()["fields"]
     live_room.refresh_from_db()
     assert live_room.title == "Evening show"
+
+
+def test_patch_refuses_fields_it_does_not_take(streamer_api, live_room):
+    r = streamer_api.patch(detail(live_room), {"title": "New", "status": "closed"}, format="json")
+    assert r.status_code == 400 and list(r.json()["fields"]) == ["status"]
+    live_room.refresh_from_db()
+    assert (live_room.status, live_room.title) == (S.LIVE, "Evening show")
 
 
 def test_other_user_cannot_patch_live_room(viewer_api, live_room):
