@@ -2,6 +2,8 @@
 
 import pytest
 from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from rooms.models import Room
 
@@ -30,9 +32,11 @@ def test_api_url_without_its_slash_redirects_a_get_keeping_the_query(api):
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
-def test_api_write_without_its_slash_names_the_right_url(streamer_api, settings, debug):
+def test_api_write_without_its_slash_names_the_right_url(streamer, settings, debug):
     settings.DEBUG = debug  # Django's APPEND_SLASH raises a RuntimeError (500) for a POST in debug
-    body = assert_error(streamer_api.post("/api/v1/rooms", {"title": "x"}, format="json"), 404, "not_found")
+    app = APIClient(enforce_csrf_checks=True)  # as a real client: no CSRF cookie
+    app.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=streamer).key}")
+    body = assert_error(app.post("/api/v1/rooms", {"title": "x"}, format="json"), 404, "not_found")
     assert body["detail"].endswith("/api/v1/rooms/")
     assert not Room.objects.exists()
 
