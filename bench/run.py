@@ -12,8 +12,8 @@ two baselines around it).
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/liveroom_bench; it is
 emptied), BENCH_REDIS_URL (default REDIS_URL or redis://127.0.0.1:6379/0; keys under
-`liveroom-bench:` only), BENCH_DURATION (seconds per run, 3), BENCH_ROUNDS (runs per case, 3),
-BENCH_CONNECTIONS (64), BENCH_WORKERS / BENCH_THREADS (gunicorn, 2 / 8; 1 thread = sync workers).
+`liveroom-bench:` only), BENCH_DURATION (seconds per run, 3), BENCH_ROUNDS (runs per case, 5),
+BENCH_CONNECTIONS (64), BENCH_WORKERS / BENCH_THREADS (gunicorn gthread, 4 / 2).
 """
 
 import os
@@ -33,10 +33,12 @@ from bench import report  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_THREADS", "8"))
+# gthread keeps connections alive (sync workers close each one); two threads per process let one
+# run while the other waits for Redis or the database, without many threads queueing for the GIL.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/liveroom_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 PREFIX = "liveroom-bench"
@@ -84,7 +86,7 @@ def main():
     setup = {
         "workers": WORKERS,
         "threads": THREADS,
-        "worker_class": worker_class(),
+        "worker_class": "gthread",
         "connections": CONNECTIONS,
         "duration": DURATION,
         "rounds": ROUNDS,
@@ -161,10 +163,6 @@ def clear_redis():
         client.delete(*names[start : start + 1000])
 
 
-def worker_class():
-    return "gthread" if THREADS > 1 else "sync"
-
-
 def free_port():
     for port in random.sample(range(28000, 29000), 1000):
         with socket.socket() as sock:
@@ -190,7 +188,7 @@ class Server:
             "liveroom.wsgi:application",
             f"--bind=127.0.0.1:{self.port}",
             f"--workers={WORKERS}",
-            f"--worker-class={worker_class()}",
+            "--worker-class=gthread",
             f"--threads={THREADS}",
             "--backlog=2048",
             "--log-level=warning",

@@ -15,24 +15,23 @@ room (its counts live in another key).
 """
 
 import hashlib
-import json
 import logging
+import re
 from functools import lru_cache
 
 import redis
 from django.conf import settings
 from django.dispatch import receiver
 from django.http import HttpResponse
-from rest_framework.renderers import JSONRenderer
 
 from liveroom.redis import get_redis, key
 
-from .counters import FIELDS
 from .models import Room
 from .signals import room_status_changed
 
 log = logging.getLogger(__name__)
 VERSION_FIELD = ".version"
+_VIEWERS, _LIKES = re.compile(rb'"viewer_count":\d+'), re.compile(rb'"like_count":\d+')
 
 # KEYS: answers, version.  ARGV: version read before the answer was computed, field, body, ttl.
 _STORE = f"""
@@ -106,12 +105,12 @@ class RoomCache(_Entry):
         self.version = reply[0]
         if len(reply) == 1:
             return None
-        body, counts = reply[1], reply[2:]
-        if counts[0] is None:
+        body, (viewers, likes) = reply[1], reply[2:]
+        if viewers is None:
             return body
-        data = json.loads(body)
-        data.update((name, int(count)) for name, count in zip(FIELDS, counts, strict=True))
-        return JSONRenderer().render(data)
+        # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
+        body = _VIEWERS.sub(b'"viewer_count":' + viewers, body, count=1)
+        return _LIKES.sub(b'"like_count":' + likes, body, count=1)
 
 
 def json_response(body: bytes) -> HttpResponse:

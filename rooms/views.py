@@ -1,7 +1,4 @@
-import json
-
 from django.db.models import Q
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -12,12 +9,11 @@ from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import ScopedRateThrottle
 
-from liveroom.errors import Conflict, exception_handler
-from liveroom.redis import key
+from liveroom.errors import Conflict
 
-from . import counters, listcache, services
+from . import counters, fastpath, listcache, services
 from .filters import RoomFilter
 from .models import Room, RoomEvent
 from .pagination import PAGE_PARAMS, RoomPagination, reject_unknown_params
@@ -30,6 +26,7 @@ from .serializers import (
     RoomWithPushUrlSerializer,
     ViewerCountSerializer,
 )
+from .throttling import CounterThrottle
 
 OWNER_ACTIONS = {"partial_update", "live", "destroy", "push_url"}
 # Authenticated only when they need to know who asks (a cached answer or a like never does).
@@ -46,50 +43,12 @@ THROTTLE_SCOPES = {
 }
 
 
-class CounterThrottle(SimpleRateThrottle):
-    """Joins and likes per client address: they need no account, so the address is what we know.
-
-    With Redis the count is kept by the counter script itself (`redis_spec`), in the same round
-    trip as the change; without it DRF applies this class as usual.
-    """
-
-    scope = "counter"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-    def redis_spec(self, request):
-        if self.rate is None:
-            return None
-        return key("throttle", self.scope, self.get_ident(request)), self.num_requests, self.duration
-
-
 class StreamerBannedError(PermissionDenied):
     default_code = "streamer_banned"
 
     def __init__(self, banned: services.StreamerBanned):
         super().__init__(str(banned.args[0]))
         self.extra = {"reason": banned.reason, "until": DateTimeField().to_representation(banned.until)}
-
-
-def _plain_json(request):
-    """True when DRF would answer JSON whatever its renderers (no other format asked for)."""
-    accept = request.META.get("HTTP_ACCEPT", "*/*")
-    return (accept == "*/*" or accept.startswith("application/json")) and "format" not in request.GET
-
-
-def _plain_like_count(request):
-    """The `count` of a like body that LikeSerializer would take as it is (none, or a whole number 1-50)."""
-    if not request.body:
-        return 1
-    if request.content_type != "application/json":
-        return None
-    try:
-        data = json.loads(request.body)
-    except ValueError:
-        return None
-    count = data.get("count", 1) if isinstance(data, dict) else None
-    return count if type(count) is int and 1 <= count <= 50 else None
 
 
 def room_conflict(room):
@@ -120,44 +79,8 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return [permissions.AllowAny()]
 
     def dispatch(self, request, *args, **kwargs):
-        """Cached list pages and live rooms are answered before DRF's request handling: they
-        need none of it (no user, no permission, no throttle, a fixed JSON body)."""
-        self.response_cache = None
-        if request.method == "POST" and self.action_map.get("post") in COUNTER_ACTIONS and counters.uses_redis():
-            response = self._quick_count(request, self.action_map["post"], kwargs["pk"])
-            if response is not None:
-                return response
-        if request.method == "GET" and _plain_json(request):
-            action = self.action_map.get("get")
-            if action == "list":
-                self.response_cache = listcache.PageCache.for_request(request)
-            elif action == "retrieve":
-                self.response_cache = listcache.RoomCache.for_room(kwargs["pk"])
-            if self.response_cache is not None and (body := self.response_cache.get()) is not None:
-                return listcache.json_response(body)
-        return super().dispatch(request, *args, **kwargs)
-
-    def _quick_count(self, request, action, pk):
-        """A join or like with a plain body, counted without DRF's request handling (it needs no
-        user, and its one Redis round trip also throttles). None for anything else (an odd body,
-        a room that is not live), which DRF then handles."""
-        if action == "like":
-            amount = _plain_like_count(request)
-            if amount is None:
-                return None
-        field, amount = ("viewer_count", 1) if action == "join" else ("like_count", amount)
-        try:
-            value = counters.increment(int(pk), field, amount, throttle=CounterThrottle().redis_spec(request))
-        except counters.Throttled as exc:
-            response = exception_handler(Throttled(wait=exc.wait), {"view": self, "request": request})
-            response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
-            response.renderer_context = {}
-            return response
-        if value is None:
-            return None
-        response = HttpResponse(b'{"%s":%d}' % (field.encode(), value), status=202, content_type="application/json")
-        response["Vary"] = "Accept"
-        return response
+        response = fastpath.answer(self, request, kwargs.get("pk"))
+        return response if response is not None else super().dispatch(request, *args, **kwargs)
 
     def perform_authentication(self, request):
         if self.action not in LAZY_AUTH_ACTIONS:

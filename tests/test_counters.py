@@ -10,7 +10,7 @@ from django.db import connections
 from liveroom.redis import get_redis, key
 from rooms import counters, services, tasks
 from rooms.models import Room, RoomEvent
-from rooms.views import CounterThrottle
+from rooms.throttling import CounterThrottle
 
 pytestmark = pytest.mark.django_db
 S = Room.Status

@@ -192,3 +192,12 @@ def test_a_page_computed_before_a_change_is_not_kept(rf, list_cache):
     fresh.get()
     fresh.set(b'{"count": 1}')
     assert listcache.PageCache(rf.get(URL)).get() == b'{"count": 1}'
+
+
+def test_cached_room_counts_never_touch_its_text(api, list_cache, make_room, streamer):
+    title = '"viewer_count":999,"like_count":7'
+    room = make_room(streamer, S.LIVE, title=title)
+    api.get(f"{URL}{room.pk}/")
+    counters.increment(room.pk, "viewer_count", 2)
+    body = api.get(f"{URL}{room.pk}/").json()
+    assert (body["title"], body["viewer_count"], body["like_count"]) == (title, 2, 0)

@@ -1,0 +1,77 @@
+"""Answers to the hottest requests, given before DRF's request handling, which they do not need.
+
+A cached list page or live room (no user, permission or throttle is involved; the body is fixed
+bytes), and a join or like with a plain body in Redis mode (it needs no user, and its one Redis
+round trip also throttles). Anything else returns None and DRF handles the request as usual:
+another format asked for, an odd body, a room that is not live. So errors look the same.
+"""
+
+import json
+
+from django.http import HttpResponse
+from rest_framework.exceptions import Throttled
+from rest_framework.renderers import JSONRenderer
+
+from liveroom.errors import exception_handler
+
+from . import counters, listcache
+from .throttling import CounterThrottle
+
+COUNTED = {"join": "viewer_count", "like": "like_count"}
+
+
+def answer(view, request, pk):
+    """The response, or None to let DRF handle the request. Sets `view.response_cache`, the
+    cache entry a list or retrieve should fill after a miss (None when caching does not apply)."""
+    view.response_cache = None
+    if request.method == "POST" and view.action_map.get("post") in COUNTED and counters.uses_redis():
+        return _count(view, request, view.action_map["post"], pk)
+    if request.method == "GET" and _plain_json(request):
+        action = view.action_map.get("get")
+        if action == "list":
+            view.response_cache = listcache.PageCache.for_request(request)
+        elif action == "retrieve":
+            view.response_cache = listcache.RoomCache.for_room(pk)
+        if view.response_cache is not None and (body := view.response_cache.get()) is not None:
+            return listcache.json_response(body)
+    return None
+
+
+def _count(view, request, action, pk):
+    amount = _plain_like_count(request) if action == "like" else 1
+    if amount is None:
+        return None
+    field = COUNTED[action]
+    try:
+        value = counters.increment(int(pk), field, amount, throttle=CounterThrottle().redis_spec(request))
+    except counters.Throttled as exc:
+        response = exception_handler(Throttled(wait=exc.wait), {"view": view, "request": request})
+        response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
+        response.renderer_context = {}
+        return response
+    if value is None:
+        return None
+    response = HttpResponse(b'{"%s":%d}' % (field.encode(), value), status=202, content_type="application/json")
+    response["Vary"] = "Accept"
+    return response
+
+
+def _plain_json(request):
+    """True when DRF would answer JSON whatever its renderers (no other format asked for)."""
+    accept = request.META.get("HTTP_ACCEPT", "*/*")
+    return (accept == "*/*" or accept.startswith("application/json")) and "format" not in request.GET
+
+
+def _plain_like_count(request):
+    """The `count` of a like body that LikeSerializer would take as it is (none, or a whole
+    number 1-50); None for any other body."""
+    if not request.body:
+        return 1
+    if request.content_type != "application/json":
+        return None
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+    count = data.get("count", 1) if isinstance(data, dict) else None
+    return count if type(count) is int and 1 <= count <= 50 else None
