@@ -63,8 +63,8 @@ def _plain_json(request):
 
 
 def _plain_like_count(request):
-    """The `count` of a like body that LikeSerializer would take as it is (none, or a whole
-    number 1-50); None for any other body."""
+    """The `count` of a like body that LikeSerializer would take as it is (none, `{}`, or
+    `{"count": n}` with a whole number 1-50); None for any other body."""
     if not request.body:
         return 1
     if request.content_type != "application/json":
@@ -73,5 +73,7 @@ def _plain_like_count(request):
         data = json.loads(request.body)
     except ValueError:
         return None
-    count = data.get("count", 1) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.keys() - {"count"}:
+        return None  # other fields: the serializer decides what they mean
+    count = data.get("count", 1)
     return count if type(count) is int and 1 <= count <= 50 else None
