@@ -59,7 +59,9 @@ def _count(view, request, action, pk):
 def _plain_json(request):
     """True when DRF would answer JSON whatever its renderers (no other format asked for)."""
     accept = request.META.get("HTTP_ACCEPT", "*/*")
-    return (accept == "*/*" or accept.startswith("application/json")) and "format" not in request.GET
+    return (accept == "*/*" or accept.startswith("application/json")) and "format=" not in request.META.get(
+        "QUERY_STRING", ""
+    )
 
 
 def _plain_like_count(request):

@@ -1,9 +1,9 @@
 """Cached answers of the public list and of live rooms (Redis mode, ROOM_LIST_CACHE_TTL > 0).
 
 Every answer is stored as the exact bytes of its JSON response, as a field of one Redis hash:
-a list page under a digest of the host and query (its `next` / `previous` links name the host),
-a live room under its id (it is the same for everyone who may see it). Any change of the list's
-membership, or of a listed room, drops the whole hash and bumps `version` in one step (a
+a list page under a digest of its host and query string (its `next` / `previous` links name the
+host), a live room under its id (it is the same for everyone who may see it). Any change of the
+list's membership, or of a listed room, drops the whole hash and bumps `version` in one step (a
 receiver of `room_status_changed`); an answer computed before the change carries the old
 version and is not stored. So membership is never stale. The hash expires at most
 ROOM_LIST_CACHE_TTL after its first answer: counts on a cached page lag by no more than that,
@@ -72,8 +72,9 @@ class PageCache(_Entry):
     """The cache entry of one list request: `get()` first, then `set()` after a miss."""
 
     def __init__(self, request):
-        query = "&".join(f"{name}={value}" for name, values in sorted(request.GET.lists()) for value in values)
-        page = f"{request.scheme}://{request.get_host()}?{query}"
+        # The host as sent: a host Django refuses never gets a page stored, so it only ever misses.
+        meta = request.META
+        page = f"{request.scheme}://{meta.get('HTTP_HOST', '')}?{meta.get('QUERY_STRING', '')}"
         self.field = "list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
 
     @classmethod
