@@ -209,7 +209,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         except counters.Throttled as exc:
             raise Throttled(wait=exc.wait)
         if value is None:
-            room = get_object_or_404(Room.objects.exclude(status=Room.Status.CREATED), pk=self.kwargs["pk"])
+            room = get_object_or_404(Room, pk=self.kwargs["pk"])
             raise Conflict("This room is not live.", code="room_not_live") if room.is_open else room_conflict(room)
         return value
 

@@ -352,7 +352,13 @@ def test_like_count_out_of_range(api, live_room, count):
 
 
 @pytest.mark.parametrize(
-    ("status", "code"), [(S.INTERRUPTED, "room_not_live"), (S.CLOSED, "room_closed"), (S.BANNED, "room_banned")]
+    ("status", "code"),
+    [
+        (S.CREATED, "room_not_live"),
+        (S.INTERRUPTED, "room_not_live"),
+        (S.CLOSED, "room_closed"),
+        (S.BANNED, "room_banned"),
+    ],
 )
 def test_join_and_like_on_non_live_room_is_409(api, make_room, streamer, status, code):
     room = make_room(streamer, status)
@@ -361,8 +367,8 @@ def test_join_and_like_on_non_live_room_is_409(api, make_room, streamer, status,
         assert r.status_code == 409 and r.json()["code"] == code
 
 
-def test_join_created_or_unknown_room_is_404(api, make_room, streamer):
-    assert api.post(detail(make_room(streamer), "join/")).status_code == 404
+def test_join_or_like_unknown_room_is_404(api):
+    assert api.post(f"{URL}999999/join/").status_code == 404
     assert api.post(f"{URL}999999/like/").status_code == 404
 
 

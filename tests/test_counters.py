@@ -279,7 +279,7 @@ def test_missed_close_signal_is_repaired_by_the_flush_task(api, live_room):
 
 def test_missed_live_signal_is_repaired_on_the_next_like(api, make_room, streamer):
     room = make_room(streamer)
-    assert api.post(url(room, "like/")).status_code == 404
+    assert api.post(url(room, "like/")).status_code == 409
     services.mark_live(room, source=SRC.API)  # its signal is lost
     assert api.post(url(room, "like/")).json() == {"like_count": 1}
 
