@@ -46,6 +46,9 @@ class Room(models.Model):
     offline_strikes = models.PositiveSmallIntegerField(default=0)
     push_sequence = models.CharField(max_length=64, blank=True, help_text="Tencent's sequence of the current push.")
     snapshot_url = models.URLField(max_length=500, blank=True)
+    idempotency_key = models.CharField(
+        max_length=64, blank=True, help_text="The app's Idempotency-Key of the request that opened the room."
+    )
 
     class Meta:
         constraints = [
@@ -53,6 +56,11 @@ class Room(models.Model):
                 fields=["owner"],
                 condition=Q(status__in=["created", "live", "interrupted"]),
                 name="one_open_room_per_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_room_per_idempotency_key",
             ),
         ]
         indexes = [

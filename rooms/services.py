@@ -41,8 +41,11 @@ def new_stream_id() -> str:
     return f"{settings.TENCENT_LIVE_BIZID}_{secrets.token_hex(10)}"
 
 
-def create_room(owner, *, title, cover_url="", location="", source=Source.API) -> Room:
+def create_room(owner, *, title, cover_url="", location="", source=Source.API, idempotency_key="") -> Room:
     """Open a new room for `owner`, closing any open room of theirs as `replaced`.
+
+    With an `idempotency_key`, a retry of the same request returns the room the first one
+    opened (whatever its state now) instead of replacing it.
 
     Creations by one owner are serialised on the owner's row, so two racing requests end with
     exactly one open room (the database constraint backs this up); a streamer ban takes the
@@ -50,13 +53,22 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API) -
     """
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        if idempotency_key:
+            earlier = Room.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+            if earlier:
+                return earlier
         ban = StreamerBan.objects.active().filter(user=owner).first()
         if ban:
             raise StreamerBanned(ban)
         for previous in Room.objects.filter(owner=owner, status__in=Room.OPEN_STATUSES):
             close_room(previous, reason=Room.CloseReason.REPLACED, source=source, actor=owner)
         return Room.objects.create(
-            owner=owner, stream_id=new_stream_id(), title=title, cover_url=cover_url, location=location
+            owner=owner,
+            stream_id=new_stream_id(),
+            title=title,
+            cover_url=cover_url,
+            location=location,
+            idempotency_key=idempotency_key,
         )
 
 

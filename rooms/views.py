@@ -1,11 +1,13 @@
+import re
+
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, Throttled
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -49,6 +51,17 @@ class StreamerBannedError(PermissionDenied):
     def __init__(self, banned: services.StreamerBanned):
         super().__init__(str(banned.args[0]))
         self.extra = {"reason": banned.reason, "until": DateTimeField().to_representation(banned.until)}
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def idempotency_key(request):
+    """The optional `Idempotency-Key` header: 1-64 letters, digits and `_.:-` (a UUID fits)."""
+    value = request.headers.get("Idempotency-Key", "")
+    if value and not IDEMPOTENCY_KEY.match(value):
+        raise ValidationError({"Idempotency-Key": ["Use 1-64 letters, digits and _.:- (e.g. a UUID)."]})
+    return value
 
 
 def room_conflict(room):
@@ -148,11 +161,22 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         page = self.paginate_queryset(rooms)
         return self.get_paginated_response(self.get_serializer(counters.with_pending(page), many=True).data)
 
-    @extend_schema(request=RoomInputSerializer, responses={201: RoomWithPushUrlSerializer})
+    @extend_schema(
+        request=RoomInputSerializer,
+        responses={201: RoomWithPushUrlSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Retrying with the same key returns the room the first request opened.",
+            )
+        ],
+    )
     def create(self, request):
         data = self._validated(RoomInputSerializer)
         try:
-            room = services.create_room(request.user, **data)
+            room = services.create_room(request.user, **data, idempotency_key=idempotency_key(request))
         except services.StreamerBanned as banned:
             raise StreamerBannedError(banned) from None
         return Response(

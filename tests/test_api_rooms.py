@@ -72,6 +72,36 @@ def test_create_replaces_open_room(streamer_api, live_room):
     assert live_room.status == S.CLOSED and live_room.close_reason == "replaced"
 
 
+def test_retry_with_same_idempotency_key_returns_the_same_room(streamer_api, streamer):
+    first = streamer_api.post(URL, {"title": "Show"}, format="json", HTTP_IDEMPOTENCY_KEY="4f1c-retry")
+    again = streamer_api.post(URL, {"title": "Show"}, format="json", HTTP_IDEMPOTENCY_KEY="4f1c-retry")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["stream_id"] in again.json()["push_url"]
+    room = Room.objects.get(owner=streamer)  # exactly one room, still open
+    assert room.status == S.CREATED
+
+
+def test_new_idempotency_key_opens_a_new_room(streamer_api, streamer):
+    first = streamer_api.post(URL, {"title": "Show"}, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    second = streamer_api.post(URL, {"title": "Show"}, format="json", HTTP_IDEMPOTENCY_KEY="key-2")
+    assert second.json()["id"] != first.json()["id"]
+    assert Room.objects.get(pk=first.json()["id"]).close_reason == "replaced"
+
+
+def test_idempotency_keys_are_per_owner(streamer_api, viewer_api):
+    mine = streamer_api.post(URL, {"title": "A"}, format="json", HTTP_IDEMPOTENCY_KEY="same")
+    theirs = viewer_api.post(URL, {"title": "B"}, format="json", HTTP_IDEMPOTENCY_KEY="same")
+    assert theirs.status_code == 201 and theirs.json()["id"] != mine.json()["id"]
+
+
+@pytest.mark.parametrize("key", ["x" * 65, "has space", "ключ"])
+def test_malformed_idempotency_key_is_400(streamer_api, key):
+    r = streamer_api.post(URL, {"title": "Show"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert r.status_code == 400 and "Idempotency-Key" in r.json()["fields"]
+    assert not Room.objects.exists()
+
+
 # --- list -------------------------------------------------------------------------------------
 
 

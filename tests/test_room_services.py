@@ -169,3 +169,10 @@ def test_racing_creates_leave_one_open_room(streamer):
     race(6, lambda: services.create_room(streamer, title="Race"))
     assert Room.objects.filter(owner=streamer).count() == 6
     assert Room.objects.filter(owner=streamer, status__in=Room.OPEN_STATUSES).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_retries_with_one_idempotency_key_open_one_room(streamer):
+    rooms = race(6, lambda: services.create_room(streamer, title="Retry", idempotency_key="k1").pk)
+    assert len(set(rooms)) == 1
+    assert Room.objects.filter(owner=streamer).count() == 1
