@@ -209,8 +209,7 @@ class Simulator:
     def start_stream(self, app, stream_id, *, stream_param="", domain=None, publisher=None):
         """A validated push begins: a new sequence, event_type 1 (after a stop for a replaced push)."""
         with self.lock:
-            stream = self.streams.get(stream_id) or Stream(stream_id, app, domain or self.config.push_domain)
-            self.streams[stream_id] = stream
+            stream = self._stream(stream_id, app, domain)
             replaced = self._cut(stream, *REPLACED) if stream.active else None
             stream.active, stream.app, stream.stream_param = True, app, stream_param
             stream.publisher = publisher
