@@ -310,10 +310,10 @@ class Simulator:
     def drop(self, stream_id):
         with self.lock:
             stream = self.streams.get(stream_id)
-            event = self._cut(stream, *DROPPED) if stream else None
-            publisher = stream.publisher if stream else None
-            if stream:
-                stream.publisher = None
+            if stream is None:
+                return
+            event = self._cut(stream, *DROPPED)
+            publisher, stream.publisher = stream.publisher, None
         if publisher:
             publisher.disconnect()
         self.deliver_later([event] if event else [])
