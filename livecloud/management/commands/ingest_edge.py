@@ -40,7 +40,7 @@ class Command(BaseCommand):
         argv = edge.prepare(config)
         self.stdout.write(
             f"Ingest edge: push to {config.push_base()}/<stream_id>?txSecret=...&txTime=..., "
-            f"HLS at http://{config.host}:{config.http_port}/{config.app_name}/<stream_id>.m3u8, "
+            f"HLS at {config.hls_url('<stream_id>')}, "
             f"hooks to {config.hooks_url}"
         )
         self.stdout.flush()
