@@ -149,10 +149,6 @@ def _expire_streamer_ban(ban) -> bool:
     return True
 
 
-def active_streamer_ban(user) -> StreamerBan | None:
-    return StreamerBan.objects.active().filter(user=user).first()
-
-
 # --- timed bans and upkeep (beat) -------------------------------------------------------------
 
 
