@@ -3,6 +3,8 @@ import os
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from moderation.groups import ensure_moderators_group
+
 DEMO = [
     # username, password, nickname, is_staff
     ("moderator", "moderator-demo-pass", "Demo moderator", True),
@@ -20,14 +22,8 @@ class Command(BaseCommand):
             user.is_staff = is_staff
             user.set_password(password)
             user.save()
-            self.after_create(user)
+            if is_staff:  # the group again, also after a test database was flushed
+                user.groups.add(ensure_moderators_group())
             web = f"http://127.0.0.1:{os.environ.get('WEB_PORT') or 8000}"
             role = f"moderator (admin at {web}/admin/)" if is_staff else "streamer (studio at /studio/)"
             self.stdout.write(self.style.SUCCESS(f"Demo {role}: {username} / {password}"))
-
-    def after_create(self, user):
-        """Extension point for apps that give demo users extra rights (e.g. moderation)."""
-        if user.is_staff:
-            from moderation.groups import ensure_moderators_group
-
-            user.groups.add(ensure_moderators_group())  # also after a test database was flushed
