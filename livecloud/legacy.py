@@ -15,7 +15,6 @@ DEFAULT_ENDPOINT = "http://fcgi.video.qcloud.com"
 SIGN_TTL = 60  # `t` is the expiry of the request's signature
 RETRYABLE_RETS = {1201, 1202}  # internal error; invalid request or rate limit
 NEVER_PUSHED = 20601
-STATUS_NAMES = {0: "inactive", 1: "active", 3: "forbid"}
 DISABLE, ENABLE, CUT = 0, 1, 2
 
 
