@@ -1,5 +1,6 @@
 import pytest
 
+from rooms import services
 from rooms.models import Room, RoomEvent
 
 pytestmark = pytest.mark.django_db
@@ -140,9 +141,10 @@ def test_list_ordering(api, make_room, make_user, ordering, field):
 
 
 def test_default_order_is_newest_started_first(api, make_room, make_user):
-    first = make_room(make_user(), S.LIVE)
-    second = make_room(make_user(), S.LIVE)
-    assert [x["id"] for x in api.get(URL).json()["results"]] == [second.pk, first.pk]
+    opened_first = make_room(make_user())  # opened first, but goes live last: newest by start, not by id
+    live = make_room(make_user(), S.LIVE)
+    services.mark_live(opened_first, source=RoomEvent.Source.API)
+    assert [x["id"] for x in api.get(URL).json()["results"]] == [opened_first.pk, live.pk]
 
 
 def test_list_search_by_title_and_nickname(api, make_room, make_user):
