@@ -77,6 +77,15 @@ class Room(models.Model):
     def is_open(self):
         return self.status in self.OPEN_STATUSES
 
+    @classmethod
+    def visible_to(cls, user) -> Q:
+        """The rooms `user` may see: a live room for anyone; any room for its owner and staff."""
+        if user.is_staff:
+            return Q()
+        if user.is_authenticated:
+            return Q(status=cls.Status.LIVE) | Q(owner=user)
+        return Q(status=cls.Status.LIVE)
+
 
 class RoomEvent(models.Model):
     """One row per status transition of a room."""

@@ -1,6 +1,5 @@
 import re
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -111,12 +110,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_object(self):
         """A live room for anyone; any room for its owner and staff; 404 otherwise."""
         user = self.request.user
-        visible = Q(status=Room.Status.LIVE)
-        if user.is_staff:
-            visible = Q()
-        elif user.is_authenticated:
-            visible |= Q(owner=user)
-        room = get_object_or_404(self.get_queryset().filter(visible), pk=self.kwargs["pk"])
+        room = get_object_or_404(self.get_queryset().filter(Room.visible_to(user)), pk=self.kwargs["pk"])
         if self.action in OWNER_ACTIONS and room.owner_id != user.pk:
             raise PermissionDenied("Only the room's owner can do this.", code="not_owner")
         return room

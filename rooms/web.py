@@ -7,7 +7,6 @@ page's JavaScript can keep it fresh through the API without a second source of t
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -64,13 +63,7 @@ def live_list(request):
 def watch(request, pk):
     """`/rooms/{id}/`: a live room for anyone; any room for its owner and staff; 404 otherwise
     (the visibility rule of GET /api/v1/rooms/{id}/)."""
-    user = request.user
-    visible = Q(status=Room.Status.LIVE)
-    if user.is_staff:
-        visible = Q()
-    elif user.is_authenticated:
-        visible |= Q(owner=user)
-    room = get_object_or_404(Room.objects.select_related("owner").filter(visible), pk=pk)
+    room = get_object_or_404(Room.objects.select_related("owner").filter(Room.visible_to(request.user)), pk=pk)
     others = Room.objects.select_related("owner").filter(status=Room.Status.LIVE).exclude(pk=room.pk)
     rooms = counters.with_pending([room, *others.order_by("-viewer_count", "-id")[:MORE_ROOMS]])
     data = RoomSerializer(rooms, many=True, context={"now": timezone.now()}).data
