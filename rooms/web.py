@@ -84,7 +84,7 @@ def watch(request, pk):
 def watch_state(request, pk):
     """`/rooms/{id}/state/`: whether a room that left GET /api/v1/rooms/{id}/ for viewers is
     interrupted (its streamer may reconnect) or has ended. Rooms never live stay unknown."""
-    status = get_object_or_404(Room.objects.exclude(status=Room.Status.CREATED), pk=pk).status
+    status = get_object_or_404(Room.objects.exclude(status=Room.Status.CREATED).values_list("status", flat=True), pk=pk)
     state = status if status in (Room.Status.LIVE, Room.Status.INTERRUPTED) else "ended"
     return JsonResponse({"state": state})
 
