@@ -79,17 +79,16 @@ def increment(room_id: int, field: str, amount: int = 1, *, throttle=None) -> in
 def with_pending(rooms):
     """The rooms (a list) with the counts users should see: Redis's where it holds newer ones.
 
-    One round trip for any number of rooms; nothing to do in embedded mode.
+    One round trip for up to CHUNK rooms; nothing to do in embedded mode.
     """
     rooms = list(rooms)
     if not uses_redis() or not rooms:
         return rooms
-    names = [f"{room.pk}:{name}" for room in rooms for name in (*FIELDS, "seq")]
-    values = get_redis().hmget(_key("counts"), names)
-    for n, room in enumerate(rooms):
-        viewers, likes, seq = values[3 * n : 3 * n + 3]
-        if seq is not None and int(seq) >= room.counter_seq:
-            room.viewer_count, room.like_count = int(viewers), int(likes)
+    held = {pk: counts for pk, *counts in _read_counts([room.pk for room in rooms])}
+    for room in rooms:
+        viewers, likes, seq = held.get(room.pk, (0, 0, -1))
+        if seq >= room.counter_seq:
+            room.viewer_count, room.like_count = viewers, likes
     return rooms
 
 
