@@ -24,14 +24,13 @@ A flush killed at any point, or two at once, neither lose nor double count.
 
 import logging
 import uuid
-from functools import lru_cache
 
 import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import receiver
 
-from liveroom.redis import get_redis, key
+from liveroom.redis import get_redis, key, scripts
 
 from . import lua
 from .models import Room
@@ -211,22 +210,7 @@ def _live_set_ttl():
     return max(60, 3 * settings.COUNTER_FLUSH_INTERVAL)
 
 
-class _Scripts:
-    def __init__(self, client):
-        self.change = client.register_script(lua.CHANGE)
-        self.load = client.register_script(lua.LOAD)
-        self.sync = client.register_script(lua.SYNC)
-        self.claim = client.register_script(lua.CLAIM)
-        self.drop = client.register_script(lua.DROP)
-
-
-@lru_cache(maxsize=4)
-def _scripts_for(client):
-    return _Scripts(client)
-
-
-def _scripts():
-    return _scripts_for(get_redis())
+_scripts = scripts(change=lua.CHANGE, load=lua.LOAD, sync=lua.SYNC, claim=lua.CLAIM, drop=lua.DROP)
 
 
 @receiver(room_status_changed, dispatch_uid="counters_follow_status")

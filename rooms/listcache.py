@@ -17,14 +17,13 @@ room (its counts live in another key).
 import hashlib
 import logging
 import re
-from functools import lru_cache
 
 import redis
 from django.conf import settings
 from django.dispatch import receiver
 from django.http import HttpResponse
 
-from liveroom.redis import get_redis, key
+from liveroom.redis import get_redis, key, scripts
 
 from .models import Room
 from .signals import room_status_changed
@@ -126,19 +125,7 @@ def invalidate():
         get_redis().pipeline().incr(key("answers", "version")).delete(key("answers")).execute()
 
 
-class _Scripts:
-    def __init__(self, client):
-        self.store = client.register_script(_STORE)
-        self.room = client.register_script(_LOOKUP_ROOM)
-
-
-@lru_cache(maxsize=4)
-def _scripts_for(client):
-    return _Scripts(client)
-
-
-def _scripts():
-    return _scripts_for(get_redis())
+_scripts = scripts(store=_STORE, room=_LOOKUP_ROOM)
 
 
 @receiver(room_status_changed, dispatch_uid="listcache_membership")
