@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from rooms import counters
+from rooms import counters, tasks
 
 
 class Command(BaseCommand):
@@ -10,6 +10,5 @@ class Command(BaseCommand):
         if not counters.uses_redis():
             self.stdout.write("No REDIS_URL: counters are written to the database directly, nothing to flush.")
             return
-        written = counters.flush()
-        counters.sync_live()
+        written = tasks.flush_counters()
         self.stdout.write(f"Flushed the counts of {written} room(s).")
