@@ -3,12 +3,12 @@
 A cached list page or live room (no user, permission or throttle is involved; the body is fixed
 bytes), and a join or like with a plain body in Redis mode (it needs no user, and its one Redis
 round trip also throttles). Anything else returns None and DRF handles the request as usual:
-another format asked for, an odd body, a room that is not live. So errors look the same.
+another format asked for, an odd body. Errors go through the same exception handler, so they look the same.
 """
 
 import json
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
 
@@ -45,14 +45,23 @@ def _count(view, request, action, pk):
     try:
         value = counters.increment(int(pk), field, amount, throttle=CounterThrottle().redis_spec(request))
     except counters.Throttled as exc:
-        response = exception_handler(Throttled(wait=exc.wait), {"view": view, "request": request})
-        response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
-        response.renderer_context = {}
-        return response
+        return _error(view, request, Throttled(wait=exc.wait))
     if value is None:
-        return None
+        # answered here: handing over to DRF would run the increment (and its throttle) again
+        try:
+            error = view.not_live_error(pk)
+        except Http404 as missing:
+            error = missing
+        return _error(view, request, error)
     response = HttpResponse(b'{"%s":%d}' % (field.encode(), value), status=202, content_type="application/json")
     response["Vary"] = "Accept"
+    return response
+
+
+def _error(view, request, exc):
+    response = exception_handler(exc, {"view": view, "request": request})
+    response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
+    response.renderer_context = {}
     return response
 
 

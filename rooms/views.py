@@ -227,9 +227,14 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         except counters.Throttled as exc:
             raise Throttled(wait=exc.wait)
         if value is None:
-            room = get_object_or_404(Room, pk=self.kwargs["pk"])
-            raise Conflict("This room is not live.", code="room_not_live") if room.is_open else room_conflict(room)
+            raise self.not_live_error(self.kwargs["pk"])
         return value
+
+    def not_live_error(self, pk):
+        """The error for a join / like that found the room not live: 404 (raised) for an unknown
+        room, else the 409 to raise."""
+        room = get_object_or_404(Room, pk=pk)
+        return Conflict("This room is not live.", code="room_not_live") if room.is_open else room_conflict(room)
 
     def _serialized(self, room):
         return self.get_serializer(counters.with_pending([room])[0]).data

@@ -321,6 +321,15 @@ def test_likes_are_throttled_per_client_in_the_same_round_trip(api, live_room, m
     assert api.post(url(live_room, "like/"), REMOTE_ADDR="10.0.0.9").status_code == 202
 
 
+def test_like_on_a_room_not_live_counts_once_against_the_throttle(api, make_room, streamer, monkeypatch):
+    monkeypatch.setattr(CounterThrottle, "THROTTLE_RATES", {"counter": "2/min"})
+    room = make_room(streamer, Room.Status.CLOSED)
+    for _ in range(2):
+        r = api.post(url(room, "like/"))
+        assert r.status_code == 409 and r.json()["code"] == "room_closed"
+    assert api.post(url(room, "like/")).status_code == 429
+
+
 # --- embedded mode (no REDIS_URL) ------------------------------------------------------------------
 
 
