@@ -12,7 +12,6 @@ stream at the cloud and ends the ban's record, and the streamer opens a new room
 import logging
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -66,7 +65,8 @@ def unban_room(room, *, moderator, reason="") -> RoomBan | None:
 
 
 def _ban_room(room, *, moderator, reason, until, streamer_ban=None) -> RoomBan | None:
-    room = Room.objects.select_for_update().select_related("owner").get(pk=room.pk)
+    # NO KEY: room events, bans and audit rows naming the room take KEY SHARE on it; they must not wait.
+    room = Room.objects.select_for_update(no_key=True, of=("self",)).select_related("owner").get(pk=room.pk)
     current = RoomBan.objects.unlifted().filter(room=room).first()
     if current and current.is_active:
         return None
@@ -111,7 +111,7 @@ def ban_streamer(user, *, moderator, reason, until: datetime | None = None) -> S
     Returns the new ban, or None when the streamer is already banned (nothing changes).
     """
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        room_services.lock_owner(user)
         current = StreamerBan.objects.unlifted().filter(user=user).first()
         if current and current.is_active:
             return None

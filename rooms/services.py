@@ -50,9 +50,15 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
     Creations by one owner are serialised on the owner's row, so two racing requests end with
     exactly one open room (the database constraint backs this up); a streamer ban takes the
     same lock, so a banned owner gets no room. Raises `StreamerBanned` while a ban holds.
+
+    The lock is `FOR NO KEY UPDATE` (see `lock_owner`), not `FOR UPDATE`: it must not block the
+    `KEY SHARE` lock PostgreSQL takes on the owner's row for every foreign key that names them
+    (a `RoomEvent.actor`, a new room's `owner`). With `FOR UPDATE`, a go-live of the previous room
+    (which holds that room and then needs `KEY SHARE` on the owner) and this creation (which
+    holds the owner and then needs that room, to close it) waited for each other: a deadlock.
     """
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        lock_owner(owner)
         if idempotency_key:
             earlier = Room.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
             if earlier:
@@ -70,6 +76,16 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
             location=location,
             idempotency_key=idempotency_key,
         )
+
+
+def lock_owner(user) -> None:
+    """Serialise room creations and streamer bans of `user` (inside a transaction).
+
+    `FOR NO KEY UPDATE` conflicts with itself and with `FOR UPDATE`, so creations and bans still
+    queue behind one another, but not with the `KEY SHARE` locks of foreign-key checks: writers
+    of rows that merely name the user (room events, audit rows) never wait for it.
+    """
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
 
 
 def mark_live(room, *, source, actor=None, sequence="", event_time: datetime | None = None) -> bool:
