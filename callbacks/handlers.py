@@ -10,12 +10,15 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 
+from moderation import findings
+from moderation.models import Flag
 from rooms import services
 from rooms.models import Room, RoomEvent
 
 from .models import CallbackEvent
 
 Outcome = CallbackEvent.Outcome
+IMAGE_MODERATION, AUDIO_MODERATION = 317, 315
 SOURCE = RoomEvent.Source.CALLBACK
 REJECTED_BODY_LIMIT = 4096
 
@@ -31,18 +34,23 @@ class Event:
     @classmethod
     def from_payload(cls, payload):
         event_type = payload["event_type"]
-        time_field = {100: "end_time", 200: "create_time"}.get(event_type, "event_time")
-        return cls(
-            event_type,
-            payload["stream_id"],
-            str(payload.get("sequence") or ""),
-            _time(payload.get(time_field)),
-            payload,
+        time_field = {100: "end_time", 200: "create_time", IMAGE_MODERATION: "screenshotTime"}.get(
+            event_type, "event_time"
         )
+        moment = payload.get(time_field)
+        if event_type == IMAGE_MODERATION and (_count(moment) or 0) > 10**11:
+            moment = _count(moment) // 1000  # in milliseconds
+        return cls(event_type, payload["stream_id"], str(payload.get("sequence") or ""), _time(moment), payload)
 
     def dedupe_key(self):
-        """Same stream, event type and identity (sequence + event time; the file for recordings and screenshots)."""
-        identity = {100: ("file_id", "video_url"), 200: ("pic_url", "create_time")}.get(self.event_type)
+        """Same stream, event type and identity (sequence + event time; the file for recordings and
+        screenshots; the screenshot time for image moderation)."""
+        identity = {
+            100: ("file_id", "video_url"),
+            200: ("pic_url", "create_time"),
+            IMAGE_MODERATION: ("screenshotTime",),
+            AUDIO_MODERATION: ("event_time", "asr_text"),
+        }.get(self.event_type)
         parts = (
             [self.payload.get(name) for name in identity]
             if identity
@@ -81,12 +89,73 @@ def on_screenshot(room, event):
     return bool(url) and services.set_snapshot(room, str(url))
 
 
+def on_image_moderation(room, event):
+    p = event.payload
+    findings.record_flag(
+        room,
+        kind=Flag.Kind.IMAGE,
+        image_url=_http_url(p.get("img")),
+        captured_at=event.event_time,
+        **_verdict(p),
+    )
+    return True
+
+
+def on_audio_moderation(room, event):
+    p = event.payload
+    findings.record_flag(
+        room,
+        kind=Flag.Kind.AUDIO,
+        text=str(p.get("asr_text") or "")[:5000],
+        captured_at=event.event_time,
+        **_verdict(p),
+    )
+    return True
+
+
+def _verdict(p):
+    """suggestion (Block / Review / Pass; none given: Pass for a Normal label, else Review, so a
+    person looks), labels, and scores (one per type; a single number is one score)."""
+    label = str(p.get("label") or "")[:64]
+    suggestion = str(p.get("suggestion") or "").lower()
+    if suggestion not in Flag.Suggestion.values:
+        suggestion = Flag.Suggestion.PASS if label.lower() in ("", "normal") else Flag.Suggestion.REVIEW
+    scores = [_count(s) for s in _as_list(p.get("score"))]
+    scores = [min(s, 100) for s in scores if s is not None]
+    return {
+        "suggestion": suggestion,
+        "label": label,
+        "sub_label": str(p.get("subLabel") or p.get("sub_label") or "")[:64],
+        "labels": [str(t)[:64] for t in _as_list(p.get("type"))][:20],
+        "scores": scores[:20],
+        "score": max(scores, default=None),
+    }
+
+
+def _as_list(value):
+    if value in (None, ""):
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _http_url(value):
+    url = str(value or "")
+    return url if url.startswith(("http://", "https://")) and len(url) <= 1000 else ""
+
+
 def _ended(event):
     ends = CallbackEvent.objects.filter(stream_id=event.stream_id, event_type=0, sequence=event.sequence)
     return ends.exclude(outcome__in=[Outcome.REJECTED, Outcome.DUPLICATE]).exists()
 
 
-HANDLERS = {1: on_push, 0: on_stream_end, 100: on_recording, 200: on_screenshot}
+HANDLERS = {
+    1: on_push,
+    0: on_stream_end,
+    100: on_recording,
+    200: on_screenshot,
+    IMAGE_MODERATION: on_image_moderation,
+    AUDIO_MODERATION: on_audio_moderation,
+}
 
 
 def dispatch(payload, raw: bytes) -> str:

@@ -1,6 +1,7 @@
 """`POST /callbacks/tencent/`: verify → parse → dispatch (see SPEC §6).
 
-400 for a body that is not a JSON object, lacks `t`, `sign`, `event_type` or `stream_id`, or
+400 for a body that is not a JSON object, lacks `t`, `sign`, `event_type` or `stream_id` (image
+moderation's `streamId` and a missing `event_type` are read as Tencent's sample has them), or
 has a value we cannot store (e.g. an event_type out of range); 413 for an oversized body;
 403 when `sign != md5(CALLBACK_KEY + t)` or `t` (an expiry) has passed or lies more than
 CALLBACK_MAX_AHEAD ahead. Anything accepted answers 200 `{"code": 0}`, duplicates and events
@@ -71,6 +72,7 @@ def parse(raw: bytes) -> dict:
         raise Rejected(400, "bad_json", "The body is not JSON.") from None
     if not isinstance(payload, dict):
         raise Rejected(400, "bad_json", "The body must be a JSON object.")
+    _moderation_quirks(payload)
     missing = [name for name in REQUIRED if payload.get(name) in (None, "")]
     if missing:
         raise Rejected(400, "missing_fields", f"Missing fields: {', '.join(missing)}.")
@@ -82,6 +84,21 @@ def parse(raw: bytes) -> dict:
         if len(str(payload.get(name) or "")) > limit:
             raise Rejected(400, "invalid", f"{name} is longer than {limit} characters.")
     return payload
+
+
+def _moderation_quirks(payload):
+    """Image moderation (event 317) names its stream `streamId`, and Tencent's own sample lacks
+    `event_type` and spells `score` as `socre`: take them as meant. A sign is still required."""
+    if payload.get("stream_id") in (None, "") and isinstance(payload.get("streamId"), str):
+        payload["stream_id"] = payload["streamId"]
+    if (
+        payload.get("event_type") in (None, "")
+        and "suggestion" in payload
+        and ("streamId" in payload or "img" in payload)
+    ):
+        payload["event_type"] = 317
+    if "score" not in payload and "socre" in payload:
+        payload["score"] = payload["socre"]
 
 
 def _whole_number(value, name, maximum):

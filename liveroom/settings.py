@@ -244,6 +244,13 @@ TENCENT_LIVE_API_KEY = (
 TENCENT_LIVE_TIMEOUT = env_int("TENCENT_LIVE_TIMEOUT", 5, minimum=1)
 SIM_CALLBACK_URL = env_match("SIM_CALLBACK_URL", "http://127.0.0.1:8000/callbacks/tencent/", HTTP_URL, "an http(s) URL")
 
+# Moderation (SPEC §8.1): a Block verdict of Tencent's moderation bans the room at once when on;
+# the live wall refreshes itself every MODERATION_WALL_REFRESH seconds.
+AUTO_BAN_ON_BLOCK = env_bool("AUTO_BAN_ON_BLOCK", False)
+MODERATION_WALL_REFRESH = env_int("MODERATION_WALL_REFRESH", 5, minimum=1)
+# The simulator takes a real frame of each stream pushed to the ingest edge this often (0: never).
+SIM_SNAPSHOT_INTERVAL = env_int("SIM_SNAPSHOT_INTERVAL", 10, minimum=0)
+
 # Xiaozhibo: the original app protocol at /interface.php (no authentication: see README).
 XIAOZHIBO_COMPAT = env_bool("XIAOZHIBO_COMPAT", False)
 
@@ -266,6 +273,7 @@ REST_FRAMEWORK = {
         "auth": env_match("THROTTLE_AUTH", "30/min", RATE, "a rate such as 30/min"),
         "room_write": env_match("THROTTLE_ROOM_WRITE", "60/min", RATE, "a rate such as 60/min"),
         "counter": env_match("THROTTLE_COUNTER", "600/min", RATE, "a rate such as 600/min"),
+        "report": env_match("THROTTLE_REPORT", "20/hour", RATE, "a rate such as 20/hour"),
     },
 }
 if DEBUG:

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import RegisterView, TokenView
+from moderation.views import ReportView
 
 from .errors import api_not_found
 from .views import NoopView, healthz
@@ -15,6 +16,7 @@ handler500 = "liveroom.errors.server_error"
 api_v1 = [
     path("auth/register/", RegisterView.as_view(), name="register"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    re_path(r"^rooms/(?P<pk>[0-9]{1,18})/report/$", ReportView.as_view(), name="room-report"),
     path("", include("rooms.urls")),
 ]
 

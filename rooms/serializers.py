@@ -25,6 +25,7 @@ class RoomSerializer(serializers.ModelSerializer):
             "stream_id",
             "title",
             "cover_url",
+            "snapshot_url",
             "location",
             "status",
             "close_reason",

@@ -9,6 +9,8 @@ the anchor's newest room opened through this protocol.
 from django.db import transaction
 from django.utils import timezone
 
+from moderation import findings
+from moderation.models import Report
 from rooms import counters, services, stream_urls
 from rooms.models import Room, RoomEvent
 from rooms.views import CounterThrottle
@@ -189,6 +191,39 @@ def _throttle(request):
     return None
 
 
+def report_user(args, request):
+    """A viewer (`userid`) reports an anchor (`hostuserid`): their live room gets a report, as
+    from POST /api/v1/rooms/{id}/report/. Optional `reason` (that endpoint's reasons; default
+    "other") and `detail` (cut to 500 characters). The original deleted the reporter's own
+    records instead; here nothing but the report is written."""
+    userid = string(args, "userid", max_length=128)
+    hostuserid = string(args, "hostuserid", max_length=128)
+    reason = optional_string(args, "reason") or Report.Reason.OTHER
+    if reason not in Report.Reason.values:
+        raise para_error("ReportUser")
+    detail = (optional_string(args, "detail") or "")[:500]
+    room_id = (
+        listed_rooms()
+        .filter(owner__xiaozhibo_account__userid=hostuserid, status__in=Room.OPEN_STATUSES)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if room_id is None:
+        raise not_found(f"no live room of userid:{hostuserid}")
+    try:
+        findings.file_report(
+            room_id,
+            reporter_key=f"xzb:{userid}"[:80],
+            reporter=identity.find_user(userid),
+            reason=reason,
+            detail=detail,
+            source="xiaozhibo",
+        )
+    except (Room.DoesNotExist, findings.RoomNotLive):
+        raise not_found(f"no live room of userid:{hostuserid}") from None
+    return []
+
+
 # --- list and details --------------------------------------------------------------------------
 
 
@@ -268,4 +303,5 @@ HANDLERS = {
     "EnterGroup": enter_group,
     "QuitGroup": quit_group,
     "StopLVB": stop_lvb,
+    "ReportUser": report_user,
 }

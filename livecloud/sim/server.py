@@ -47,6 +47,36 @@ def sim_stream(sim, match, body):
     return _json(200, {"stream_id": stream_id, "state": sim.stream_state(stream_id), "callbacks": deliveries})
 
 
+def sim_moderation(sim, match, body):
+    data = _body_json(body)
+    if data is None or set(data) - {"suggestion", "label", "score", "kind"}:
+        return _json(400, {"reason": 'send {"suggestion": "Block"|"Review"|"Pass", "label"?, "score"?, "kind"?}'})
+    stream_id = unquote(match["stream_id"])
+    label = data.get("label", "")
+    if not isinstance(label, str) or len(label) > 64:
+        return _json(400, {"reason": "label must be text of at most 64 characters"})
+    try:
+        deliveries = sim.moderation(
+            stream_id,
+            suggestion=data.get("suggestion"),
+            label=label,
+            score=data.get("score"),
+            kind=data.get("kind", "image"),
+        )
+    except ValueError as exc:
+        return _json(400, {"reason": str(exc)})
+    if deliveries is None:
+        return _json(404, {"reason": f"unknown stream {stream_id!r}"})
+    return _json(200, {"stream_id": stream_id, "callbacks": deliveries})
+
+
+def sim_snapshot(sim, match, body):
+    jpeg = sim.frame(unquote(match["stream_id"]))
+    if jpeg is None:
+        return _json(404, {"reason": "no frame of this stream yet"})
+    return 200, "image/jpeg", jpeg
+
+
 def sim_faults(sim, match, body):
     data = _body_json(body)
     if data is None:
@@ -68,6 +98,8 @@ EDGE_HOOKS = {"/sim/hooks/on_publish": edge.on_publish, "/sim/hooks/on_publish_d
 ROUTES = [
     ("POST", re.compile(r"/sim/publish"), sim_publish),
     ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/(?P<verb>stop|crash|record|screenshot)"), sim_stream),
+    ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/moderation"), sim_moderation),
+    ("GET", re.compile(r"/sim/snapshots/(?P<stream_id>[^/]+)/[0-9]+\.jpg"), sim_snapshot),
     ("GET", re.compile(r"/sim/state"), lambda sim, match, body: _json(200, sim.snapshot())),
     ("POST", re.compile(r"/sim/faults"), sim_faults),
     ("POST", re.compile(r"/sim/reset"), sim_reset),
@@ -125,6 +157,7 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, simulator: Simulator, host="127.0.0.1", port=0):
         super().__init__((host, port), Handler)
         self.simulator = simulator
+        simulator.public_url = self.url
 
     def handle_error(self, request, client_address):
         """A client that hung up before its answer (a closed page, a timed-out call) is no error."""

@@ -49,9 +49,10 @@
     setText(field(card, "viewer_count"), formatCount(room.viewer_count));
     setText(field(card, "like_count"), formatCount(room.like_count));
     const img = card.querySelector("img.cover-img");
-    if ((img.getAttribute("src") || "") !== (room.cover_url || "")) {
-      img.setAttribute("src", room.cover_url || "");
-      img.hidden = !room.cover_url;
+    const picture = room.cover_url || room.snapshot_url || ""; // no cover: the latest snapshot
+    if ((img.getAttribute("src") || "") !== picture) {
+      img.setAttribute("src", picture);
+      img.hidden = !picture;
     }
   }
 
