@@ -491,7 +491,7 @@ class Simulator:
             results = [self._post(event) for _ in range(copies)]
             record = {
                 "event_type": event["event_type"],
-                "stream_id": event["stream_id"],
+                "stream_id": event.get("stream_id") or event.get("streamId"),
                 "sequence": event.get("sequence", ""),
                 "at": iso(time.time(), ms=True),
                 "results": results or ["dropped"],
