@@ -49,7 +49,7 @@ test: venv
 screenshots: venv  ## regenerate docs/screenshots/*.png (the web pages at desktop and phone width)
 	@scripts/ensure_browser.sh
 	@scripts/ensure_media.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py tests/browser/test_real_stream.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py tests/browser/test_real_stream.py tests/browser/test_moderation.py
 
 bench: venv  ## the SPEC §12 workload on gunicorn + PostgreSQL + Redis, driven by wrk; writes bench/results.md
 	$(BIN)/python bench/run.py
