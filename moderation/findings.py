@@ -104,7 +104,7 @@ def queue(model=Room):
                 Coalesce(_first(open_reports()), _first(flags)), Coalesce(_first(flags), _first(open_reports()))
             ),
         )
-        .filter(Q(blocks__gt=0) | Q(reviews__gt=0) | Q(report_count__gt=0))
+        .filter(Q(pk__in=open_reports().values("room_id")) | Q(pk__in=flags.values("room_id")))
         .order_by("-blocks", "-reviews", "-report_count", "-viewer_count", "-id")
     )
 

@@ -27,7 +27,7 @@ class ReportReceivedSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
+class ReportErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
 
@@ -59,11 +59,14 @@ class ReportView(APIView):
         responses={
             202: ReportReceivedSerializer,
             400: OpenApiResponse(
-                ErrorSerializer, description="A reason not offered, a detail over 500 characters, or another field."
+                ReportErrorSerializer,
+                description="A reason not offered, a detail over 500 characters, or another field.",
             ),
-            404: OpenApiResponse(ErrorSerializer, description="No such room."),
-            409: OpenApiResponse(ErrorSerializer, description="room_not_live, room_closed or room_banned."),
-            429: OpenApiResponse(ErrorSerializer, description="Too many reports from this client (THROTTLE_REPORT)."),
+            404: OpenApiResponse(ReportErrorSerializer, description="No such room."),
+            409: OpenApiResponse(ReportErrorSerializer, description="room_not_live, room_closed or room_banned."),
+            429: OpenApiResponse(
+                ReportErrorSerializer, description="Too many reports from this client (THROTTLE_REPORT)."
+            ),
         },
     )
     def post(self, request, pk):

@@ -435,3 +435,23 @@ def test_staff_who_may_view_the_queue_but_not_ban_get_no_ban_buttons(admin_as, m
     rows = client.get(QUEUE).context["rows"]
     assert rows[0]["ban_url"] == "" and rows[0]["dismiss_url"] == ""
     assert client.post(f"{QUEUE}{live_room.pk}/ban/", {"quick": "1"}).status_code == 403
+
+
+# --- the public side -----------------------------------------------------------------------------
+
+
+def test_list_cards_fall_back_to_the_latest_snapshot_without_a_cover(client, api, make_room, make_user):
+    bare = make_room(make_user(), Room.Status.LIVE, title="Bare")
+    covered = make_room(make_user(), Room.Status.LIVE, title="Covered", cover_url="https://img.example.com/c.jpg")
+    Room.objects.filter(pk__in=[bare.pk, covered.pk]).update(snapshot_url="http://sim.example.com/frame.jpg")
+    page = client.get("/").content.decode()
+    assert page.count('src="http://sim.example.com/frame.jpg"') == 1 and 'src="https://img.example.com/c.jpg"' in page
+    listed = {r["title"]: r for r in api.get("/api/v1/rooms/").json()["results"]}
+    assert listed["Bare"]["snapshot_url"] == "http://sim.example.com/frame.jpg"  # live_list.js falls back to it
+
+
+def test_watch_page_offers_the_report_control_with_every_reason(client, live_room):
+    page = client.get(f"/rooms/{live_room.pk}/").content.decode()
+    assert "data-report-open" in page and "js/report.js" in page
+    for value, _ in Report.Reason.choices:
+        assert f'name="reason" value="{value}"' in page
