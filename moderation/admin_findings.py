@@ -20,7 +20,7 @@ from rooms import counters
 from rooms.models import Room
 
 from . import findings, services
-from .admin import ReadOnlyAdmin, until_text
+from .admin import ReadOnlyAdmin, ReadOnlyInline, until_text
 from .forms import BanForm
 from .models import Decision, Flag, QueuedRoom, Report, WallRoom
 
@@ -233,6 +233,22 @@ class WallAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         return JsonResponse(self.wall_page(request))
+
+
+class ReportInline(ReadOnlyInline):
+    """A room's reports, on its admin page (the wall's tiles open it)."""
+
+    model = Report
+    fields = ("created_at", "reason", "detail", "reporter_key", "source", "decision")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class FlagInline(ReadOnlyInline):
+    model = Flag
+    fields = ("created_at", "kind", "suggestion", "label", "score", "image_url", "text", "decision")
+    readonly_fields = fields
+    show_change_link = False
 
 
 @admin.register(Report)

@@ -3,6 +3,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db import models
 
 from moderation.admin import RoomBanInline, RoomModerationMixin
+from moderation.admin_findings import FlagInline, ReportInline
 
 from . import counters
 from .models import Recording, Room, RoomEvent
@@ -70,7 +71,7 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
         "snapshot_url",
     )
     fields = ("title", "cover_url", "location", *readonly_fields)
-    inlines = [RoomEventInline, RoomBanInline, RecordingInline]
+    inlines = [RoomEventInline, RoomBanInline, ReportInline, FlagInline, RecordingInline]
     date_hierarchy = "created_at"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, without the warning
 
