@@ -43,7 +43,8 @@ def file_report(room_id, *, reporter_key, reporter=None, reason, detail="", sour
     Serialised on the room's row, so two racing repeats still count once.
     """
     with transaction.atomic():
-        room = Room.objects.select_for_update().get(pk=room_id)
+        # NO KEY: the report (and room events, bans) naming the room take KEY SHARE on it; they must not wait.
+        room = Room.objects.select_for_update(no_key=True).get(pk=room_id)
         if room.status != Room.Status.LIVE:
             raise RoomNotLive(room)
         since = timezone.now() - REPORT_WINDOW

@@ -345,7 +345,7 @@ def dismiss_signals(room, *, moderator, note="") -> Decision | None:
     Returns the decision, or None when the room had nothing open (nothing changes).
     """
     with transaction.atomic():
-        room = Room.objects.select_for_update().select_related("owner").get(pk=room.pk)
+        room = Room.objects.select_for_update(no_key=True, of=("self",)).select_related("owner").get(pk=room.pk)
         decision = settle_signals(room, moderator=moderator, outcome=Decision.Outcome.DISMISSED)
         if decision is None:
             return None
