@@ -391,7 +391,7 @@ def test_just_started_marks_first_time_streamers(admin_as, moderator, make_room,
 
 
 def test_wall_costs_the_same_queries_whatever_the_page_holds(
-    admin_as, moderator, make_room, make_user, api, monkeypatch
+    admin_as, moderator, make_room, make_user, api, monkeypatch, redis_round_trips
 ):
     """Session, user, the user's and the groups' permissions, the count, the page's rooms (with
     their owners), their open reports and their open flags: 8, however many rooms and which page."""
@@ -412,9 +412,13 @@ def test_wall_costs_the_same_queries_whatever_the_page_holds(
     many = queries(WALL_DATA), queries(WALL), queries(WALL_DATA, page=2), queries(WALL_DATA, just_started=1)
     assert few == (WALL_QUERIES, WALL_QUERIES)
     assert many == (WALL_QUERIES,) * 4
+    redis_round_trips.clear()
+    client.get(WALL_DATA, {"page": 2})
+    assert len(redis_round_trips) == WALL_REDIS_ROUND_TRIPS  # the page's live counts
 
 
 WALL_QUERIES = 8
+WALL_REDIS_ROUND_TRIPS = 1
 
 
 # --- who sees what -------------------------------------------------------------------------------

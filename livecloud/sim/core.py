@@ -521,11 +521,16 @@ class Simulator:
         return response.status_code
 
 
+_warned = []  # the missing ffmpeg is said once, not at every interval
+
+
 def grab_frame(hls_url) -> bytes | None:
     """One JPEG frame of a live HLS stream, by ffmpeg; None when there is none (yet)."""
     ffmpeg = shutil.which("ffmpeg")
     if not ffmpeg:
-        logger.warning("ffmpeg is not installed: no snapshots of edge pushes")
+        if not _warned:
+            logger.warning("ffmpeg is not installed: no snapshots of edge pushes (apt-get install ffmpeg)")
+            _warned.append(True)
         return None
     command = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-i", hls_url]
     command += ["-frames:v", "1", "-q:v", "5", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
