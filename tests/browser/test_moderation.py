@@ -39,7 +39,7 @@ def snapshot_of(room_id):
 def screenshot(page, name):
     if os.environ.get("SCREENSHOTS"):
         OUT.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=OUT / f"{name}.png", full_page=True)
+        page.screenshot(path=OUT / f"{name}.png")
 
 
 @pytest.fixture
@@ -89,6 +89,7 @@ def test_wall_shows_the_real_frame_a_report_queues_the_room_and_a_ban_from_the_q
         viewer.get_by_role("button", name="Report").click()
         viewer.get_by_label("Spam or scam").check()
         viewer.get_by_label("Details (optional)").fill("Keeps posting a link to a scam shop")
+        screenshot(viewer, "watch-report")
         viewer.get_by_role("button", name="Send report").click()
         expect(viewer.get_by_text("your report was sent to the moderators")).to_be_visible()
         assert Report.objects.get(room_id=room_id).reason == "spam"
@@ -114,6 +115,7 @@ def test_wall_shows_the_real_frame_a_report_queues_the_room_and_a_ban_from_the_q
 
         row.get_by_role("link", name="Ban…").click()
         expect(queue.get_by_label("Reason")).to_have_value("Reported by viewers: Spam or scam.")
+        screenshot(queue, "moderation-ban-form")
         queue.get_by_role("button", name="Ban").click()
         expect(queue.locator(".messagelist")).to_contain_text('Banned "Test pattern"')
         expect(queue.locator(f'#queue tr[data-room-id="{room_id}"]')).to_have_count(0)
