@@ -130,6 +130,23 @@ def test_reporting_a_room_not_live_is_409_as_for_join(api, make_room, streamer, 
     assert not Report.objects.exists()
 
 
+def test_a_report_costs_three_queries_and_two_redis_round_trips(api, room, redis_round_trips, make_room, make_user):
+    """The room's row locked, the reporter's last hour looked up, the report written; the
+    throttle's history read and written. (The test's own transaction adds savepoints.)"""
+
+    def statements(captured):
+        return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+    report(api, make_room(make_user(), Room.Status.LIVE))  # opens the Redis connection
+    redis_round_trips.clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert report(api, room).status_code == 202
+    assert len(statements(captured)) == 3 and len(redis_round_trips) == 2
+    with CaptureQueriesContext(connection) as captured:
+        assert report(api, room).json() == {"counted": False}
+    assert len(statements(captured)) == 2  # a repeat writes nothing
+
+
 def test_reporting_an_unknown_room_is_404(api):
     r = api.post("/api/v1/rooms/999999/report/", {"reason": "spam"}, format="json")
     assert r.status_code == 404 and r.json()["code"] == "not_found"
