@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "liveroom.errors.DependencyErrorsMiddleware",  # database / Redis unreachable: 503 JSON
 ]
 
 ROOT_URLCONF = "liveroom.urls"
@@ -130,21 +131,35 @@ TEMPLATES = [
 DATABASE_URL = env_match("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", r"[a-z0-9+]+://.*", "a database URL")
 try:
     DATABASES = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))
+        # A kept connection is checked before a request reuses it: a restart or failover costs no error.
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True
+        )
     }
 except ValueError as exc:  # an unknown scheme, say
     raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not a database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails a request in seconds, not after the system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DATABASE_CONNECT_TIMEOUT", 3, minimum=1
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: optional. Without it counters live in the database and caches are per process.
 REDIS_URL = env_match("REDIS_URL", None, r"(redis|rediss|unix)://.+", "a Redis URL (redis://host:port/db)")
 REDIS_KEY_PREFIX = env_match("REDIS_KEY_PREFIX", "liveroom", r"[\w.:-]+", "a key prefix (letters, digits, _.:-)")
+# A Redis that does not answer costs a request at most this (connect and each reply), and is then
+# not tried for REDIS_BREAKER_SECONDS (liveroom.breaker).
+REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 250, minimum=1)
+REDIS_BREAKER_SECONDS = env_int("REDIS_BREAKER_SECONDS", 5, minimum=1)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, where an unreachable Redis is a miss (liveroom.cache)
+            "BACKEND": "liveroom.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": {"pool_class": "liveroom.redis.ConnectionPool"},
         }
     }
 else:
@@ -159,6 +174,12 @@ CELERY_BROKER_URL = (
 # The embedded broker hangs a prefork worker whose children are signalled with it (honcho's
 # Ctrl-C), so there the worker runs threads (no task time limits); with a real broker, prefork.
 CELERY_WORKER_POOL = "threads" if CELERY_BROKER_URL.startswith("sqla+") else "prefork"
+# An unreachable broker costs a request that enqueues (a ban's enforcement) about two seconds at
+# most; what was not queued is caught up by the periodic retry.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -188,6 +209,8 @@ COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
 CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
 CALLBACK_LOG_DAYS = env_int("CALLBACK_LOG_DAYS", 30, minimum=1)  # days the callback log is kept
 ROOM_LIST_CACHE_TTL = env_int("ROOM_LIST_CACHE_TTL", 5, minimum=0)  # seconds a list page is cached (Redis); 0 = off
+# Seconds past that a cached list page or live room is still served while the database is unreachable.
+STALE_IF_ERROR = env_int("STALE_IF_ERROR", 60, minimum=0)
 
 # Beat: counts from Redis to the database (a no-op without Redis); a run that waited too long is dropped.
 CELERY_BEAT_SCHEDULE["flush-counters"] = {

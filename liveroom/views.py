@@ -5,6 +5,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .errors import DATABASE_RETRY_AFTER
+
 
 def healthz(request):
     """200 when the database (and Redis, when configured) answer; 503 naming what failed."""
@@ -24,7 +26,10 @@ def healthz(request):
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    response = JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    if not healthy:
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
 
 
 class NoopView(APIView):

@@ -288,9 +288,17 @@ def _request_cloud_sync(ban):
 
 
 def _enqueue(ban_id):
+    """Queue the ban's enforcement. Without a broker the ban holds all the same: it is marked
+    due, so the periodic retry (`retry_stale_cloud_syncs`) enforces it at its next run."""
     from .tasks import enforce_room_ban
 
-    enforce_room_ban.delay(ban_id)
+    try:
+        enforce_room_ban.delay(ban_id)
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the ban must not wait 15 minutes
+        logger.warning("Room ban %s: enforcement not queued (%s); the periodic retry sends it", ban_id, exc)
+        RoomBan.objects.filter(pk=ban_id, cloud_confirmed=False).update(
+            cloud_updated_at=timezone.now() - CLOUD_STALE_AFTER
+        )
 
 
 # --- audit ------------------------------------------------------------------------------------

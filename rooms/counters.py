@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import receiver
 
-from liveroom.redis import get_redis, key, scripts
+from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
 from . import lua
 from .models import Room
@@ -78,12 +78,16 @@ def increment(room_id: int, field: str, amount: int = 1, *, throttle=None) -> in
 def with_pending(rooms):
     """The rooms (a list) with the counts users should see: Redis's where it holds newer ones.
 
-    One round trip for up to CHUNK rooms; nothing to do in embedded mode.
+    One round trip for up to CHUNK rooms; nothing to do in embedded mode. While Redis cannot be
+    reached, the counts are those last flushed.
     """
     rooms = list(rooms)
     if not uses_redis() or not rooms:
         return rooms
-    held = {pk: counts for pk, *counts in _read_counts([room.pk for room in rooms])}
+    try:
+        held = {pk: counts for pk, *counts in _read_counts([room.pk for room in rooms])}
+    except UNREACHABLE:
+        return rooms
     for room in rooms:
         viewers, likes, seq = held.get(room.pk, (0, 0, -1))
         if seq >= room.counter_seq:

@@ -13,6 +13,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
 
 from liveroom.errors import exception_handler
+from liveroom.redis import UNREACHABLE
 
 from . import counters, listcache
 from .throttling import CounterThrottle
@@ -32,9 +33,17 @@ def answer(view, request, pk):
             view.response_cache = listcache.PageCache.for_request(request)
         elif action == "retrieve":
             view.response_cache = listcache.RoomCache.for_room(pk)
-        if view.response_cache is not None and (body := view.response_cache.get()) is not None:
+        if view.response_cache is not None and (body := _cached(view)) is not None:
             return listcache.json_response(body)
     return None
+
+
+def _cached(view):
+    try:
+        return view.response_cache.get()
+    except UNREACHABLE:  # answered from the database, and not stored
+        view.response_cache = None
+        return None
 
 
 def _count(view, request, action, pk):
@@ -46,6 +55,8 @@ def _count(view, request, action, pk):
         value = counters.increment(int(pk), field, amount, throttle=CounterThrottle().redis_spec(request))
     except counters.Throttled as exc:
         return _error(view, request, Throttled(wait=exc.wait))
+    except UNREACHABLE as exc:
+        return _error(view, request, exc)  # 503 with Retry-After
     if value is None:
         # answered here: handing over to DRF would run the increment (and its throttle) again
         try:

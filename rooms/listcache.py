@@ -12,6 +12,12 @@ that long: their expiry is rounded up to a minute and lies PLAY_URL_TTL ahead.
 
 A lookup is one round trip: HMGET for a page (the bytes come back as stored), a script for a
 room (its counts live in another key).
+
+Stale if error: each answer is also kept under a key of its own for ROOM_LIST_CACHE_TTL +
+STALE_IF_ERROR seconds, which invalidation leaves alone. While the database cannot be reached
+the view answers with that copy (`stale()`), so the list and live rooms stay up through a
+database restart. Searches are not kept (free text would grow it without bound). While Redis
+cannot be reached, a lookup is a miss and nothing is stored.
 """
 
 import hashlib
@@ -23,7 +29,7 @@ from django.conf import settings
 from django.dispatch import receiver
 from django.http import HttpResponse
 
-from liveroom.redis import get_redis, key, scripts
+from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
 from .models import Room
 from .signals import room_status_changed
@@ -32,11 +38,13 @@ log = logging.getLogger(__name__)
 VERSION_FIELD = ".version"
 _VIEWERS, _LIKES = re.compile(rb'"viewer_count":\d+'), re.compile(rb'"like_count":\d+')
 
-# KEYS: answers, version.  ARGV: version read before the answer was computed, field, body, ttl.
+# KEYS: answers, version, stale copy.  ARGV: version read before the answer was computed, field,
+# body, ttl, ttl of the stale copy (0: none).
 _STORE = f"""
 if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+if ARGV[5] ~= '0' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[5]) end
 return 1
 """
 
@@ -58,13 +66,31 @@ def enabled() -> bool:
 class _Entry:
     field = ""
     version = None
+    keeps_stale = True
 
     def set(self, body: bytes):
         """Store an answer computed after `get()`, unless the cache was dropped in between."""
-        _scripts().store(
-            keys=[key("answers"), key("answers", "version")],
-            args=[self.version, self.field, body, settings.ROOM_LIST_CACHE_TTL],
-        )
+        stale_ttl = settings.ROOM_LIST_CACHE_TTL + settings.STALE_IF_ERROR if self._keeps_stale() else 0
+        try:
+            _scripts().store(
+                keys=[key("answers"), key("answers", "version"), self._stale_key()],
+                args=[self.version, self.field, body, settings.ROOM_LIST_CACHE_TTL, stale_ttl],
+            )
+        except UNREACHABLE:
+            log.warning("answer not cached: Redis unreachable")
+
+    def stale(self) -> bytes | None:
+        """The answer stored last, up to STALE_IF_ERROR past its freshness (None: none, or no Redis)."""
+        try:
+            return get_redis().get(self._stale_key()) if self._keeps_stale() else None
+        except UNREACHABLE:
+            return None
+
+    def _keeps_stale(self):
+        return self.keeps_stale and settings.STALE_IF_ERROR > 0
+
+    def _stale_key(self):
+        return key("answers", "stale", self.field)
 
 
 class PageCache(_Entry):
@@ -75,6 +101,7 @@ class PageCache(_Entry):
         meta = request.META
         page = f"{request.scheme}://{meta.get('HTTP_HOST', '')}?{meta.get('QUERY_STRING', '')}"
         self.field = "list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
+        self.keeps_stale = "search=" not in meta.get("QUERY_STRING", "")
 
     @classmethod
     def for_request(cls, request):
@@ -105,12 +132,28 @@ class RoomCache(_Entry):
         self.version = reply[0]
         if len(reply) == 1:
             return None
-        body, (viewers, likes) = reply[1], reply[2:]
-        if viewers is None:
-            return body
-        # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
-        body = _VIEWERS.sub(b'"viewer_count":' + viewers, body, count=1)
-        return _LIKES.sub(b'"like_count":' + likes, body, count=1)
+        return _with_counts(*reply[1:])
+
+    def stale(self) -> bytes | None:
+        if not self._keeps_stale():
+            return None
+        counts = [f"{self.room_id}:viewer_count", f"{self.room_id}:like_count"]
+        try:
+            body, counts = (
+                get_redis().pipeline().get(self._stale_key()).hmget(key("counters", "counts"), counts).execute()
+            )
+        except UNREACHABLE:
+            return None
+        return body and _with_counts(body, *counts)
+
+
+def _with_counts(body, viewers, likes):
+    """A room's cached body with the counts Redis holds now (none: as stored)."""
+    if viewers is None:
+        return body
+    # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
+    body = _VIEWERS.sub(b'"viewer_count":' + viewers, body, count=1)
+    return _LIKES.sub(b'"like_count":' + likes, body, count=1)
 
 
 def json_response(body: bytes) -> HttpResponse:
@@ -120,9 +163,13 @@ def json_response(body: bytes) -> HttpResponse:
 
 
 def invalidate():
-    """Forget every cached answer (the list's membership or a listed room changed)."""
+    """Forget every cached answer (the list's membership or a listed room changed). Without
+    Redis there is nothing to forget: answers cached before it went away expire by themselves."""
     if settings.REDIS_URL:
-        get_redis().pipeline().incr(key("answers", "version")).delete(key("answers")).execute()
+        try:
+            get_redis().pipeline().incr(key("answers", "version")).delete(key("answers")).execute()
+        except UNREACHABLE:
+            log.warning("cached answers not invalidated, Redis unreachable; they expire by themselves")
 
 
 _scripts = scripts(store=_STORE, room=_LOOKUP_ROOM)

@@ -1,5 +1,6 @@
 import re
 
+from django import db
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -93,6 +94,15 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def dispatch(self, request, *args, **kwargs):
         response = fastpath.answer(self, request, kwargs.get("pk"))
         return response if response is not None else super().dispatch(request, *args, **kwargs)
+
+    def handle_exception(self, exc):
+        """The database cannot be reached: a list page or live room answered before is served as
+        it was, up to STALE_IF_ERROR past its freshness (`listcache`); anything else is a 503."""
+        if self.response_cache is not None and isinstance(exc, db.OperationalError | db.InterfaceError):
+            body = self.response_cache.stale()
+            if body is not None:
+                return listcache.json_response(body)
+        return super().handle_exception(exc)
 
     def perform_authentication(self, request):
         if self.action not in LAZY_AUTH_ACTIONS:
