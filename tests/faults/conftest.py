@@ -8,7 +8,10 @@ counted, seconds to recover) are printed at the end of the run.
 import uuid
 
 import pytest
+import requests
+from django.conf import settings
 from django.db import connections
+from django.test import Client
 
 from .servers import AppServer, RedisServer, TcpProxy, free_port, wait_until
 
@@ -16,19 +19,19 @@ PREFIX = "faults"
 FIGURES = []
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("faults")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def redis_server(workdir):
     server = RedisServer(workdir / "redis").start()
     yield server
     server.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pg_proxy(django_db_setup):
     db = connections["default"].settings_dict
     proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
@@ -36,17 +39,15 @@ def pg_proxy(django_db_setup):
     proxy.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def broker_port():
     """Where the app's Celery broker would be: nothing listens there unless a test starts one."""
     return free_port()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app(django_db_setup, django_db_blocker, redis_server, pg_proxy, broker_port, workdir):
     """gunicorn (1 worker, 8 threads) on the test database through the proxy, DEBUG off."""
-    from django.conf import settings
-
     db = connections["default"].settings_dict
     name = f"liveroom-faults-{uuid.uuid4().hex[:8]}"
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
@@ -96,6 +97,16 @@ def faults(settings, redis_server, pg_proxy, transactional_db):
     if redis_server.process.poll() is not None:
         redis_server.start()
     wait_until(redis_server.answers, what="Redis answering again")
+
+
+def login(app, user):
+    """A browser session of `user` on the app server (it shares this process's secret key)."""
+    client = Client()
+    client.force_login(user)
+    session = requests.Session()
+    session.cookies.set(settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
+    assert session.get(app.url("/admin/rooms/room/"), timeout=10).status_code == 200
+    return session
 
 
 def _ping(client):

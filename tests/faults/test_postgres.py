@@ -12,7 +12,6 @@ import pytest
 import requests
 from django.conf import settings
 from django.db import connection
-from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from liveroom.redis import get_redis, key
@@ -20,6 +19,7 @@ from rooms import tasks
 from rooms.models import Room
 from tests.test_callbacks import signed
 
+from .conftest import login
 from .load import Load
 from .servers import wait_until
 
@@ -67,16 +67,6 @@ def test_terminated_database_sessions_cost_no_error(app, make_room, make_user, r
             "requests right after a termination with no load": "9 of 9 answered 200",
         },
     )
-
-
-def login(app, user):
-    """A browser session of `user` on the app server (it shares this process's secret key)."""
-    client = Client()
-    client.force_login(user)
-    session = requests.Session()
-    session.cookies.set(settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
-    assert session.get(app.url("/admin/rooms/room/"), timeout=10).status_code == 200
-    return session
 
 
 def test_while_the_database_is_cut_cached_answers_are_served_and_the_rest_is_503_json(
