@@ -14,3 +14,10 @@ class StrictSerializer(serializers.Serializer):
                 message = f"Unknown field; this request takes {', '.join(self.fields)}."
                 raise serializers.ValidationError({name: [message] for name in unknown})
         return super().to_internal_value(data)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer: a stable `code` and a readable `detail`."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()

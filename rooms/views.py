@@ -4,7 +4,7 @@ from django import db
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from liveroom.errors import Conflict
+from liveroom.serializers import ErrorSerializer
 
 from . import counters, fastpath, listcache, services
 from .filters import RoomFilter
@@ -43,6 +44,13 @@ THROTTLE_SCOPES = {
     "join": "counter",
     "like": "counter",
 }
+
+
+UNAVAILABLE = OpenApiResponse(
+    ErrorSerializer,
+    description="`unavailable`: what the answer needs cannot be reached right now (Redis for the counts; the"
+    " database, for an answer not cached); try again after `Retry-After` seconds.",
+)
 
 
 class StreamerBannedError(PermissionDenied):
@@ -98,8 +106,9 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def handle_exception(self, exc):
         """The database cannot be reached: a list page or live room answered before is served as
         it was, up to STALE_IF_ERROR past its freshness (`listcache`); anything else is a 503."""
-        if self.response_cache is not None and isinstance(exc, db.OperationalError | db.InterfaceError):
-            body = self.response_cache.stale()
+        cache = getattr(self, "response_cache", None)
+        if cache is not None and isinstance(exc, db.OperationalError | db.InterfaceError):
+            body = cache.stale()
             if body is not None:
                 return listcache.json_response(body)
         return super().handle_exception(exc)
@@ -131,6 +140,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise room_conflict(room)
         return room
 
+    @extend_schema(responses={200: RoomSerializer(many=True), 503: UNAVAILABLE})
     def list(self, request, *args, **kwargs):
         """Live rooms; a page missed by the cache (see `fastpath`) is stored for the next ones.
 
@@ -143,6 +153,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = self.get_paginated_response(self.get_serializer(counters.with_pending(page), many=True).data).data
         return self._cached(data)
 
+    @extend_schema(responses={200: RoomSerializer, 503: UNAVAILABLE})
     def retrieve(self, request, *args, **kwargs):
         """One room; a live room is the same for everyone, so it is cached like a list page."""
         room = self.get_object()
@@ -219,12 +230,12 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         room = self._owned_open_room()
         return Response(RoomWithPushUrlSerializer(room, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=None, responses={202: ViewerCountSerializer})
+    @extend_schema(request=None, responses={202: ViewerCountSerializer, 503: UNAVAILABLE})
     @action(detail=True, methods=["post"])
     def join(self, request, pk=None):
         return Response({"viewer_count": self._increment("viewer_count", 1)}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=LikeSerializer, responses={202: LikeCountSerializer})
+    @extend_schema(request=LikeSerializer, responses={202: LikeCountSerializer, 503: UNAVAILABLE})
     @action(detail=True, methods=["post"])
     def like(self, request, pk=None):
         amount = self._validated(LikeSerializer)["count"]

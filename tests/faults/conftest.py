@@ -96,7 +96,8 @@ def faults(settings, redis_server, pg_proxy, transactional_db):
     redis_server.resume()
     if redis_server.process.poll() is not None:
         redis_server.start()
-    wait_until(redis_server.answers, what="Redis answering again")
+    settings.REDIS_URL = redis_server.url
+    wait_until(lambda: _ping(get_redis()), what="Redis answering again, and this process's circuit closed")
 
 
 def login(app, user):

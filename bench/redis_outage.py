@@ -1,0 +1,109 @@
+"""The list's speed while Redis is down, against the normal uncached list (`make bench-outage`).
+
+Seeds the bench database like `make bench` (10,000 rooms, 2,000 live), starts a redis-server of
+its own and gunicorn on it with the list cache off, then runs wrk on `GET /api/v1/rooms/`:
+normal, Redis stopped (SIGSTOP: it accepts connections and answers nothing), normal, Redis
+killed, normal. Each outage run is compared with the mean of the normal runs around it.
+It also times one Redis round trip through the circuit breaker and through redis-py's plain
+retry policy, in this process: what the breaker adds to every call on the hot paths.
+"""
+
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import report, run  # noqa: E402
+from tests.faults.servers import RedisServer  # noqa: E402
+
+LIST = "/api/v1/rooms/"
+
+
+def main():
+    run.ensure_wrk()
+    run.ensure_database()
+    os.environ.update(run.ENV)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "liveroom.settings"
+    import django
+
+    django.setup()
+    from bench import seed
+
+    run.say(f"load average {report.loadavg()}; seeding 10,000 rooms (2,000 live)")
+    seed.reset()
+    seed.seed(random.Random(12))
+    with tempfile.TemporaryDirectory() as workdir:
+        redis_server = RedisServer(workdir).start()
+        try:
+            env = {**run.ENV, "REDIS_URL": redis_server.url, "ROOM_LIST_CACHE_TTL": "0", "REDIS_BREAKER_SECONDS": "1"}
+            with run.Server(env) as server:
+                rows = outages(server, redis_server)
+            overhead = breaker_overhead(redis_server.url)
+        finally:
+            redis_server.resume()
+            redis_server.close()
+    print()
+    print("| run | list requests/s | p99 ms | ratio to the normal uncached list |")
+    print("|---|---|---|---|")
+    for name, result, ratio in rows:
+        shown = f"{ratio:.2f}" if ratio is not None else ""
+        print(f"| {name} | {result['rps']:,.0f} | {result['p99_ms']:.1f} | {shown} |")
+    print()
+    print(
+        f"one Redis round trip (GET), {overhead['calls']:,} calls: through the breaker {overhead['breaker_us']:.1f} µs,"
+    )
+    print(
+        f"redis-py's plain retry {overhead['plain_us']:.1f} µs: the breaker adds {overhead['added_us']:+.2f} µs a call"
+    )
+    print(f"load average {report.loadavg()}")
+
+
+def outages(server, redis_server):
+    report.wrk(server.url(LIST), None, 1, run.CONNECTIONS)  # warm-up
+    normal = [server.run(LIST, None)]
+    rows = [("normal (uncached)", normal[0], None)]
+    for name, fault, mend in (
+        ("Redis stopped (SIGSTOP)", redis_server.stop, redis_server.resume),
+        ("Redis killed", redis_server.kill, redis_server.start),
+    ):
+        fault()
+        down = server.run(LIST, None)
+        mend()
+        time.sleep(1.5)  # past REDIS_BREAKER_SECONDS: the breakers let a call through again
+        normal.append(server.run(LIST, None))
+        ratio = down["rps"] / ((normal[-2]["rps"] + normal[-1]["rps"]) / 2)
+        run.say(f"{name}: {down['rps']:,.0f} req/s{report.errors_note(down)} → {ratio:.2f} of normal")
+        rows += [(name, down, ratio), ("normal (uncached)", normal[-1], None)]
+    return rows
+
+
+def breaker_overhead(url, calls=20000):
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    from liveroom.redis import ConnectionPool
+
+    clients = {
+        "breaker_us": redis.Redis(connection_pool=ConnectionPool.from_url(url)),
+        "plain_us": redis.Redis.from_url(url, socket_timeout=0.25, retry=Retry(NoBackoff(), 1)),
+    }
+    timings = {name: [] for name in clients}
+    for _ in range(5):  # interleaved, best of five: the machine may be busy
+        for name, client in clients.items():
+            client.get("x")
+            started = time.perf_counter()
+            for _ in range(calls):
+                client.get("x")
+            timings[name].append((time.perf_counter() - started) / calls * 1e6)
+    result = {name: min(values) for name, values in timings.items()}
+    return {**result, "added_us": result["breaker_us"] - result["plain_us"], "calls": calls}
+
+
+if __name__ == "__main__":
+    main()

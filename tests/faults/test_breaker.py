@@ -1,0 +1,78 @@
+"""The Redis circuit breaker, in this process: one failure, then Redis is left alone for
+REDIS_BREAKER_SECONDS, then one call is let through and, if Redis answers, all is as before."""
+
+import pytest
+import redis
+from django.core.cache import cache
+
+from liveroom.breaker import Unavailable
+from liveroom.redis import breaker, get_redis
+from rooms.models import Room
+
+from .servers import wait_until
+
+pytestmark = pytest.mark.usefixtures("faults")
+
+
+@pytest.fixture
+def cache_on_app_redis(settings, redis_server):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "liveroom.cache.RedisCache",
+            "LOCATION": redis_server.url,
+            "OPTIONS": {"pool_class": "liveroom.redis.ConnectionPool"},
+        }
+    }
+
+
+def answers():
+    try:
+        return get_redis().ping()
+    except redis.ConnectionError:
+        return False
+
+
+@pytest.mark.parametrize("fault", ["stop", "kill"])
+def test_after_one_failure_redis_is_left_alone_then_tried_again(fault, redis_server, redis_round_trips):
+    assert get_redis().ping()
+    getattr(redis_server, fault)()
+    with pytest.raises(redis.TimeoutError if fault == "stop" else redis.ConnectionError):
+        get_redis().get("x")
+    assert breaker().current_state == "open"
+    sent = len(redis_round_trips)
+    for _ in range(20):
+        with pytest.raises(Unavailable):
+            get_redis().get("x")
+    assert len(redis_round_trips) == sent  # nothing was sent while the circuit is open
+    redis_server.resume() if fault == "stop" else redis_server.start()
+    wait_until(answers, timeout=5, what="the circuit letting a call through")
+    assert breaker().current_state == "closed"
+    assert get_redis().set("x", 1) and get_redis().get("x") == b"1"
+
+
+def test_django_cache_is_a_miss_while_redis_is_down(cache_on_app_redis, redis_server):
+    cache.set("greeting", "hello")
+    assert cache.get("greeting") == "hello"
+    redis_server.stop()
+    assert cache.get("greeting", "gone") == "gone"
+    cache.set("greeting", "ignored")  # dropped, no error
+    assert cache.get_many(["greeting"]) == {}
+
+
+def test_throttled_endpoints_answer_while_redis_is_down(cache_on_app_redis, redis_server, api, make_user):
+    user = make_user()
+    redis_server.kill()
+    response = api.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": "s3cret-pass-123"}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["token"]
+
+
+def test_a_like_drf_handles_is_a_503_with_retry_after(redis_server, api, make_room, make_user):
+    room = make_room(make_user(), Room.Status.LIVE)
+    redis_server.stop()
+    for body in ({"count": "2"}, {"count": 2}):  # DRF's path (text), then the fast path
+        response = api.post(f"/api/v1/rooms/{room.pk}/like/", body, format="json")
+        assert response.status_code == 503
+        assert response.json()["code"] == "unavailable"
+        assert response["Retry-After"] == "1"  # REDIS_BREAKER_SECONDS here
