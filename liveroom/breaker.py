@@ -39,13 +39,19 @@ class Unavailable(redis.ConnectionError):
     """Redis was not tried: the circuit is open after a recent failure."""
 
 
-class _Log(pybreaker.CircuitBreakerListener):
+class _Closed(pybreaker.CircuitBreakerListener):
+    """Whether the circuit is closed, as a plain attribute: reading pybreaker's `current_state`
+    costs a few property calls, on every round trip."""
+
+    closed = True
+
     def state_change(self, cb, old_state, new_state):
+        self.closed = new_state.name == pybreaker.STATE_CLOSED
         if old_state is None or old_state.name == new_state.name:
             return
         if new_state.name == pybreaker.STATE_OPEN:
             log.warning("Redis %s unreachable: not tried for %s s", cb.name, cb.reset_timeout)
-        elif new_state.name == pybreaker.STATE_CLOSED:
+        elif self.closed:
             log.warning("Redis %s answers again", cb.name)
 
 
@@ -54,7 +60,7 @@ def new_breaker(name, reset_timeout) -> pybreaker.CircuitBreaker:
         fail_max=1,
         reset_timeout=reset_timeout,
         exclude=[lambda exc: not isinstance(exc, FAILURES)],
-        listeners=[_Log()],
+        listeners=[_Closed()],
         name=name,
         throw_new_error_on_trip=False,  # callers see redis-py's own error
     )
@@ -75,19 +81,19 @@ class BreakerRetry(Retry):
     def __init__(self, breaker, retries=1):
         super().__init__(NoBackoff(), retries, supported_errors=(redis.ConnectionError,))
         self.breaker = breaker
+        self.state = next(listener for listener in breaker.listeners if isinstance(listener, _Closed))
 
     def __deepcopy__(self, memo):  # each connection copies its retry policy: they share the breaker
         return BreakerRetry(self.breaker, self._retries)
 
     def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
-        breaker = self.breaker
-        if breaker.current_state != pybreaker.STATE_CLOSED:
+        if self.state.closed:
             try:
-                return breaker.call(super().call_with_retry, do, fail, is_retryable, with_failure_count)
-            except pybreaker.CircuitBreakerError:
-                raise Unavailable(f"Redis {breaker.name} is not tried for a few seconds after a failure") from None
+                return Retry.call_with_retry(self, do, fail, is_retryable, with_failure_count)
+            except FAILURES:
+                self.breaker.open()
+                raise
         try:
-            return super().call_with_retry(do, fail, is_retryable, with_failure_count)
-        except FAILURES:
-            breaker.open()
-            raise
+            return self.breaker.call(Retry.call_with_retry, self, do, fail, is_retryable, with_failure_count)
+        except pybreaker.CircuitBreakerError:
+            raise Unavailable(f"Redis {self.breaker.name} is not tried for a few seconds after a failure") from None

@@ -21,7 +21,7 @@ def _soft(name, fallback):
         try:
             return method(self, *args, **kwargs)
         except UNREACHABLE as exc:
-            log.warning("cache %s skipped, Redis unreachable: %s", name, exc)
+            log.debug("cache %s skipped, Redis unreachable: %s", name, exc)  # the breaker logs the outage
             return fallback(*args, **kwargs)
 
     call.__name__ = call.__qualname__ = name

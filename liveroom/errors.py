@@ -47,8 +47,7 @@ def dependency_failure(exc) -> Unavailable | None:
     if isinstance(exc, db.OperationalError | db.InterfaceError):
         log.warning("database unreachable: %s", exc)
         return Unavailable("Temporarily unavailable (database); try again shortly.", wait=DATABASE_RETRY_AFTER)
-    if isinstance(exc, UNREACHABLE):
-        log.warning("Redis unreachable: %s", exc)
+    if isinstance(exc, UNREACHABLE):  # logged once per outage, by the circuit breaker
         wait = unavailable_for()
         return Unavailable(f"Temporarily unavailable (live counts); try again in {wait} s.", wait=wait)
     return None
