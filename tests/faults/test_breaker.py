@@ -10,6 +10,7 @@ from django.core.cache import cache
 from liveroom.breaker import Unavailable
 from liveroom.redis import breaker, get_redis
 from rooms.models import Room
+from tests import xiaozhibo_client as xzb
 
 from .servers import wait_until
 
@@ -88,3 +89,12 @@ def test_a_like_drf_handles_is_a_503_with_retry_after(redis_server, api, make_ro
         assert response.status_code == 503
         assert response.json()["code"] == "unavailable"
         assert response["Retry-After"] == "1"  # REDIS_BREAKER_SECONDS here
+
+
+def test_a_xiaozhibo_counter_change_without_redis_is_its_database_error(settings, redis_server, client):
+    """The original protocol's apps read every answer from its envelope (HTTP 200 always)."""
+    settings.XIAOZHIBO_COMPAT = True
+    xzb.ok(client, xzb.request_lvb_addr())
+    xzb.ok(client, xzb.change_status(status=0))
+    redis_server.stop()
+    xzb.error(client, xzb.add_heart(), 2003)
