@@ -30,6 +30,7 @@ def main():
     run.ensure_wrk()
     run.ensure_database()
     os.environ.update(run.ENV)
+    os.environ["REDIS_SOCKET_TIMEOUT_MS"] = "2000"  # this process's seeding, as in `make bench`
     os.environ["DJANGO_SETTINGS_MODULE"] = "liveroom.settings"
     import django
 

@@ -17,6 +17,8 @@ def redis_namespace(settings):
     """A Redis key prefix of its own for each test (caches, counters, throttles), removed afterwards."""
     prefix = f"lrtest:{uuid.uuid4().hex[:12]}"
     settings.REDIS_KEY_PREFIX = prefix
+    # The shared test Redis may pause on a busy machine; tests/faults checks the 250 ms default.
+    settings.REDIS_SOCKET_TIMEOUT_MS = 2000
     caches = {name: dict(conf) for name, conf in django_settings.CACHES.items()}
     caches["default"]["KEY_PREFIX"] = prefix
     settings.CACHES = caches

@@ -61,6 +61,7 @@ def app(django_db_setup, django_db_blocker, redis_server, pg_proxy, broker_port,
         "REDIS_URL": redis_server.url,
         "REDIS_KEY_PREFIX": PREFIX,
         "REDIS_BREAKER_SECONDS": "1",
+        "REDIS_SOCKET_TIMEOUT_MS": "250",
         "ROOM_LIST_CACHE_TTL": "1",
         "STALE_IF_ERROR": "60",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{broker_port}/0",
@@ -87,6 +88,7 @@ def faults(settings, redis_server, pg_proxy, transactional_db):
     settings.REDIS_URL = redis_server.url
     settings.REDIS_KEY_PREFIX = PREFIX
     settings.REDIS_BREAKER_SECONDS = 1
+    settings.REDIS_SOCKET_TIMEOUT_MS = 250  # the default
     from liveroom.redis import get_redis
 
     wait_until(lambda: _ping(get_redis()), what="this process's Redis circuit closing")
