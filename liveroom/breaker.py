@@ -13,7 +13,8 @@ retry policy (`BreakerRetry`):
 The state machine is pybreaker's. Its `call()` holds the breaker's lock for the length of the
 call, which would make the threads of a process take turns at Redis, so closed-state calls run
 outside it and only a failure is reported (`open()`); pybreaker's `call()` runs only while the
-circuit is open or half-open, where taking turns is what we want (one trial at a time).
+circuit is open, for one thread at a time: while a trial call is in flight, other threads fail
+at once rather than wait up to a timeout for it.
 
 A connection error on a pooled connection (Redis restarted, say) is retried once on a new
 connection before it counts; a timeout is not retried.
@@ -21,6 +22,7 @@ connection before it counts; a timeout is not retried.
 
 import logging
 import math
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pybreaker
@@ -41,9 +43,13 @@ class Unavailable(redis.ConnectionError):
 
 class _Closed(pybreaker.CircuitBreakerListener):
     """Whether the circuit is closed, as a plain attribute: reading pybreaker's `current_state`
-    costs a few property calls, on every round trip."""
+    costs a few property calls, on every round trip. `trial` is held by the thread whose call
+    the open circuit lets through, so that the others fail at once instead of waiting for it."""
 
     closed = True
+
+    def __init__(self):
+        self.trial = threading.RLock()  # re-entered by the call's own connect
 
     def state_change(self, cb, old_state, new_state):
         self.closed = new_state.name == pybreaker.STATE_CLOSED
@@ -93,7 +99,11 @@ class BreakerRetry(Retry):
             except FAILURES:
                 self.breaker.open()
                 raise
+        if not self.state.trial.acquire(blocking=False):
+            raise Unavailable(f"Redis {self.breaker.name} is being tried by another call")
         try:
             return self.breaker.call(Retry.call_with_retry, self, do, fail, is_retryable, with_failure_count)
         except pybreaker.CircuitBreakerError:
             raise Unavailable(f"Redis {self.breaker.name} is not tried for a few seconds after a failure") from None
+        finally:
+            self.state.trial.release()

@@ -110,6 +110,9 @@ def figures(load, broke, back, recovered, **extra):
         "seconds to recover (Redis back -> first like accepted)": round(recovered - back, 2),
         "slowest answer during the outage (s)": round(slowest, 3),
         "list requests/s during the outage / before it (cached)": f"{during:.0f} / {before:.0f}",
+        "`/` (never cached) requests/s during the outage / before it": "{:.1f} / {:.1f}".format(
+            load.rate("home", broke + 0.3, back), load.rate("home", load.began + 0.2, broke)
+        ),
         **extra,
     }
 
