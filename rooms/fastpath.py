@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
 
+from liveroom import httpcache
 from liveroom.errors import exception_handler
 from liveroom.redis import UNREACHABLE
 
@@ -34,7 +35,7 @@ def answer(view, request, pk):
         elif action == "retrieve":
             view.response_cache = listcache.RoomCache.for_room(pk)
         if view.response_cache is not None and (body := _cached(view)) is not None:
-            return listcache.json_response(body)
+            return httpcache.public_json(request, body)
     return None
 
 

@@ -13,6 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from liveroom import httpcache
 from liveroom.errors import Conflict
 from liveroom.serializers import ErrorSerializer
 
@@ -160,13 +161,16 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return self._cached(self._serialized(room), cache=room.status == Room.Status.LIVE)
 
     def _cached(self, data, cache=True):
-        if not cache or self.response_cache is None or not isinstance(self.request.accepted_renderer, JSONRenderer):
+        """A public answer (`liveroom.httpcache`: shared caches may keep it, ETag, 304), stored for
+        the fast path when the cache is on; `cache=False` (the caller's own view): a personal one."""
+        if not cache or not isinstance(self.request.accepted_renderer, JSONRenderer):
             return Response(data)
         body = self.request.accepted_renderer.render(
             data, self.request.accepted_media_type, self.get_renderer_context()
         )
-        self.response_cache.set(body)
-        return listcache.json_response(body)
+        if self.response_cache is not None:
+            self.response_cache.set(body)
+        return httpcache.public_json(self.request, body)
 
     @extend_schema(responses=RoomSerializer(many=True))
     @action(detail=False)
