@@ -4,6 +4,8 @@ from playwright.sync_api import expect
 from rooms import counters, services
 from rooms.models import Room, RoomEvent
 
+from .conftest import eventually
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 S = Room.Status
 
@@ -74,3 +76,26 @@ def test_load_more_and_manual_refresh(page, make_room, make_user):
     expect(page.locator(".card")).to_have_count(4)
     expect(page.locator(".card").first).to_contain_text("Late show")
     expect(card(page, late)).to_be_visible()
+
+
+def test_list_refresh_revalidates_with_if_none_match(page, settings, make_room, make_user):
+    settings.WEB_LIST_REFRESH = 0.3
+    first = make_room(make_user(), S.LIVE, title="First show")
+    answers = []
+    page.on(
+        "response",
+        lambda r: (
+            answers.append((r.status, r.request.headers.get("if-none-match"))) if "/api/v1/rooms/" in r.url else None
+        ),
+    )
+    page.goto("/")
+    expect(card(page, first)).to_be_visible()
+    eventually(lambda: any(status == 304 for status, _ in answers), page=page)
+    assert answers[0] == (200, None)  # the first poll has nothing to revalidate
+    assert any(status == 304 and tag for status, tag in answers), answers
+
+    second = make_room(make_user(), S.LIVE, title="Second show")  # the list changed: a 200 again
+    expect(card(page, second)).to_be_visible()
+    expect(card(page, first)).to_be_visible()  # a 304 after it keeps the cards as they are
+    page.wait_for_timeout(700)
+    expect(page.locator(".card")).to_have_count(2)
