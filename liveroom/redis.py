@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import redis
 from django.conf import settings
 
+from . import sentinel
 from .breaker import BreakerRetry, new_breaker, retry_after
 
 # Redis cannot be reached: refused, reset, timed out, or not tried (the circuit is open).
@@ -22,7 +23,10 @@ class ConnectionPool(redis.ConnectionPool):
 
     @classmethod
     def from_url(cls, url, **kwargs):
-        return super().from_url(url, **{**connection_options(url), **kwargs})
+        options = {**connection_options(url), **kwargs}
+        if sentinel.enabled():  # the primary the sentinels name, followed through a failover
+            return sentinel.pool(url, **options)
+        return super().from_url(url, **options)
 
 
 def connection_options(url) -> dict:

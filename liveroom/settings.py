@@ -3,6 +3,7 @@
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -153,6 +154,26 @@ REDIS_KEY_PREFIX = env_match("REDIS_KEY_PREFIX", "liveroom", r"[\w.:-]+", "a key
 # not tried for REDIS_BREAKER_SECONDS (liveroom.breaker).
 REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 250, minimum=1)
 REDIS_BREAKER_SECONDS = env_int("REDIS_BREAKER_SECONDS", 5, minimum=1)
+
+
+# Redis named by Sentinel (liveroom/sentinel.py): the primary of REDIS_SENTINEL_MASTER, as the
+# sentinels say. REDIS_URL then gives only the database number and password (unset: database 0).
+def _sentinels(raw):
+    found = []
+    for item in raw.split(","):
+        match = re.fullmatch(HOST_PORT, item.strip())
+        if not match:
+            raise ImproperlyConfigured(f"REDIS_SENTINELS={raw!r} is not a list of host:port (10.0.0.5:26379,...).")
+        found.append((match[1].strip("[]"), int((match[2] or ":26379")[1:])))
+    return found
+
+
+REDIS_SENTINELS = _sentinels(env_str("REDIS_SENTINELS")) if env_str("REDIS_SENTINELS") else []
+REDIS_SENTINEL_MASTER = env_match(
+    "REDIS_SENTINEL_MASTER", "mymaster", r"[\w.-]+", "a master name (letters, digits, _.-)"
+)
+if REDIS_SENTINELS:
+    REDIS_URL = REDIS_URL or "redis://sentinel/0"  # host unused: the sentinels name the primary
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -172,6 +193,14 @@ CELERY_BROKER_URL = (
     or REDIS_URL
     or f"sqla+sqlite:///{BASE_DIR / 'celery-broker.sqlite3'}"
 )
+if REDIS_SENTINELS and CELERY_BROKER_URL == REDIS_URL:
+    # kombu's Sentinel transport: one sentinel:// URL per sentinel, the master name in the options.
+    _auth, _at, _ = urlsplit(REDIS_URL).netloc.rpartition("@")
+    CELERY_BROKER_URL = ";".join(
+        f"sentinel://{_auth}{_at}{f'[{host}]' if ':' in host else host}:{port}{urlsplit(REDIS_URL).path or '/0'}"
+        for host, port in REDIS_SENTINELS
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"master_name": REDIS_SENTINEL_MASTER}
 # The embedded broker hangs a prefork worker whose children are signalled with it (honcho's
 # Ctrl-C), so there the worker runs threads (no task time limits); with a real broker, prefork.
 CELERY_WORKER_POOL = "threads" if CELERY_BROKER_URL.startswith("sqla+") else "prefork"
