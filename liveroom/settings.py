@@ -222,8 +222,14 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 15
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Moderation: timed bans lift themselves; unconfirmed or lapsing cloud forbids are sent again.
-    "lift-expired-bans": {"task": "moderation.tasks.lift_expired_bans", "schedule": 60},
-    "retry-unconfirmed-bans": {"task": "moderation.tasks.retry_unconfirmed_bans", "schedule": 300},
+    # Each entry sends its period as `interval`: the task runs once per interval even if two beats
+    # run by mistake (liveroom/beat.py).
+    "lift-expired-bans": {"task": "moderation.tasks.lift_expired_bans", "schedule": 60, "kwargs": {"interval": 60}},
+    "retry-unconfirmed-bans": {
+        "task": "moderation.tasks.retry_unconfirmed_bans",
+        "schedule": 300,
+        "kwargs": {"interval": 300},
+    },
 }
 
 # Rooms and timings (seconds).
@@ -252,10 +258,15 @@ CELERY_BEAT_SCHEDULE["flush-counters"] = {
 CELERY_BEAT_SCHEDULE["sweep-rooms"] = {
     "task": "rooms.tasks.sweep_rooms",
     "schedule": SWEEP_INTERVAL,
+    "kwargs": {"interval": SWEEP_INTERVAL},
     "options": {"expires": SWEEP_INTERVAL},
 }
 # Beat: the callback log keeps CALLBACK_LOG_DAYS.
-CELERY_BEAT_SCHEDULE["prune-callback-log"] = {"task": "callbacks.tasks.prune_callback_log", "schedule": 3600}
+CELERY_BEAT_SCHEDULE["prune-callback-log"] = {
+    "task": "callbacks.tasks.prune_callback_log",
+    "schedule": 3600,
+    "kwargs": {"interval": 3600},
+}
 # A do-nothing API endpoint for `make bench` to compare against; never on otherwise.
 BENCH_ENDPOINT = env_bool("BENCH_ENDPOINT", False)
 

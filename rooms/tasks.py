@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from liveroom.beat import once_per_interval
+
 from . import counters, sweeper
 
 
@@ -15,6 +17,7 @@ def flush_counters():
 
 
 @shared_task(ignore_result=True)
+@once_per_interval("sweep-rooms")
 def sweep_rooms():
     """One zombie-sweeper pass (beat, every SWEEP_INTERVAL). Overlapping runs skip themselves."""
     return sweeper.sweep().as_dict()
