@@ -44,6 +44,7 @@ test: venv
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	@scripts/ensure_browser.sh
 	@scripts/ensure_media.sh
+	@scripts/ensure_scaleout.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --create-db
 
 screenshots: venv  ## regenerate docs/screenshots/*.png (the web pages at desktop and phone width)

@@ -3,7 +3,9 @@ import re
 
 import pytest
 import requests
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.conf import settings
+from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from tests.test_celery_embedded import database_url
 
@@ -41,30 +43,32 @@ def node_env(transactional_db, simulator):
 
 
 class Moderator:
-    """A moderator's browser session in the Django admin of one node, over real HTTP."""
+    """A moderator's browser session in the Django admin of one node, over real HTTP. The session
+    is made here (the nodes share the database and secret key), which spares each node a login's
+    deliberately slow password check."""
 
-    def __init__(self, base_url, username, password, verify=True):
+    def __init__(self, base_url, session_cookie, verify=True):
         self.base, self.http = base_url, requests.Session()
         if verify is not True:
             self.http.verify, self.http.trust_env = verify, False
-        page = self.http.get(f"{base_url}/admin/login/", timeout=10)
-        r = self.http.post(
-            f"{base_url}/admin/login/?next=/admin/",
-            data={"username": username, "password": password, "csrfmiddlewaretoken": _csrf(page.text)},
-            headers={"Referer": f"{base_url}/admin/login/"},
-            timeout=10,
-        )
-        assert r.ok and "/admin/login/" not in r.url, r.text[:500]
+        self.http.cookies.set(settings.SESSION_COOKIE_NAME, session_cookie)
+        page = self.http.get(f"{base_url}/admin/rooms/room/", timeout=10)
+        assert page.ok and "/admin/login/" not in page.url, page.text[:500]
 
     def ban(self, room_ids, reason="Spam", duration="24h"):
         url = f"{self.base}/admin/rooms/room/"
         data = {"action": "ban_rooms", "_selected_action": [str(i) for i in room_ids]}
         form = self.http.post(url, data={**data, "csrfmiddlewaretoken": self._token()}, headers=self._ref(), timeout=10)
         assert form.ok and 'name="apply"' in form.text, form.text[:500]
-        token = _csrf(form.text)
         done = self.http.post(
             url,
-            data={**data, "reason": reason, "duration": duration, "apply": "yes", "csrfmiddlewaretoken": token},
+            data={
+                **data,
+                "reason": reason,
+                "duration": duration,
+                "apply": "yes",
+                "csrfmiddlewaretoken": _csrf(form.text),
+            },
             headers=self._ref(),
             timeout=10,
         )
@@ -72,7 +76,7 @@ class Moderator:
         return done
 
     def _token(self):
-        return self.http.cookies.get("csrftoken")
+        return self.http.cookies.get(settings.CSRF_COOKIE_NAME)
 
     def _ref(self):
         return {"Referer": f"{self.base}/admin/rooms/room/"}
@@ -84,7 +88,17 @@ def _csrf(html):
 
 @pytest.fixture
 def moderator_login(moderator):
-    # hashed with a hasher the app's processes know (the tests' own fast one is not among them)
-    moderator.password = PBKDF2PasswordHasher().encode("mod-pass-12345", "scaleoutsalt", iterations=1000)
-    moderator.save()
-    return lambda base_url, **kw: Moderator(base_url, moderator.username, "mod-pass-12345", **kw)
+    client = Client()
+    client.force_login(moderator)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return lambda base_url, **kw: Moderator(base_url, cookie, **kw)
+
+
+@pytest.fixture
+def streamer_tokens(make_user):
+    """API tokens of `n` new streamers (made here: registering through a node hashes a password slowly)."""
+
+    def make(n):
+        return [Token.objects.create(user=make_user(f"streamer{i}")).key for i in range(n)]
+
+    return make

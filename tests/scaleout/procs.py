@@ -70,9 +70,17 @@ class Processes:
         self.started.append(proc)
         return proc
 
-    def stop_all(self):
-        for proc in reversed(self.started):
-            proc.stop()
+    def stop_all(self, timeout=3):
+        """SIGTERM to all at once, SIGKILL to what is still running after `timeout`."""
+        for proc in self.started:
+            proc.kill(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in self.started:
+            try:
+                proc.popen.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill(signal.SIGKILL)
+                proc.popen.wait(5)
 
     def redis(self, port=None, *args):
         port = port or free_port()

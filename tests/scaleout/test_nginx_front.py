@@ -35,13 +35,10 @@ def front(procs, node_env, tmp_path):
     return nginx
 
 
-def open_live_room(front, username):
+def open_live_room(front, token):
     http = front.http
-    token = http.post(
-        f"{front.url}/api/v1/auth/register/", json={"username": username, "password": "a-long-password"}
-    ).json()["token"]
     auth = {"Authorization": f"Token {token}"}
-    created = http.post(f"{front.url}/api/v1/rooms/", json={"title": f"{username}'s show"}, headers=auth)
+    created = http.post(f"{front.url}/api/v1/rooms/", json={"title": "Evening show"}, headers=auth)
     assert created.status_code == 201
     room = created.json()
     assert http.post(f"{front.url}/api/v1/rooms/{room['id']}/live/", headers=auth).status_code == 200
@@ -53,9 +50,9 @@ def listed(front, **headers):
     return r, ([room["id"] for room in r.json()["results"]] if r.status_code == 200 else None)
 
 
-def test_nginx_front(front, moderator_login):
+def test_nginx_front(front, moderator_login, streamer_tokens):
     http, url = front.http, front.url
-    room, auth, created = open_live_room(front, "sam")
+    room, auth, created = open_live_room(front, *streamer_tokens(1))
 
     # Public answers: micro-cached by nginx, with the app's Cache-Control and ETag passed on.
     first, ids = listed(front)

@@ -74,7 +74,7 @@ class Load:
         return sum(1 for at, status in self.answers if status == 202 and (before is None or at < before))
 
 
-def test_app_follows_a_sentinel_failover(procs, node_env, tmp_path, simulator):
+def test_app_follows_a_sentinel_failover(procs, node_env, tmp_path, simulator, streamer_tokens):
     primary, replica, sentinel = start_redis_with_sentinel(procs, tmp_path)
     env = node_env(
         "",  # no REDIS_URL: the sentinels name the primary (database 0)
@@ -90,9 +90,7 @@ def test_app_follows_a_sentinel_failover(procs, node_env, tmp_path, simulator):
     wait_http(node)
 
     api = requests.Session()
-    token = api.post(
-        f"{node.url}/api/v1/auth/register/", json={"username": "sam", "password": "a-long-password"}, timeout=10
-    ).json()["token"]
+    [token] = streamer_tokens(1)
     api.headers["Authorization"] = f"Token {token}"
     room_id = api.post(f"{node.url}/api/v1/rooms/", json={"title": "Failover show"}, timeout=10).json()["id"]
     assert api.post(f"{node.url}/api/v1/rooms/{room_id}/live/", timeout=10).status_code == 200
