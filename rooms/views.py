@@ -73,6 +73,34 @@ def idempotency_key(request):
     return value
 
 
+# HTTP caching of public answers (liveroom.httpcache), as the schema states it.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="The ETag of an earlier answer: 304 without a body while that answer is still current.",
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag in If-None-Match is still current (no body).")
+CACHE_HEADERS = [
+    IF_NONE_MATCH,
+    OpenApiParameter(
+        "ETag",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description="A strong validator (public answers only).",
+    ),
+    OpenApiParameter(
+        "Cache-Control",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description="public, max-age=ROOM_LIST_CACHE_TTL, stale-while-revalidate=ROOM_LIST_CACHE_TTL for public "
+        "answers; private, no-store for a room only its owner or staff may see.",
+    ),
+]
+
+
 def room_conflict(room):
     if room.status == Room.Status.BANNED:
         return Conflict("This room was banned by a moderator.", code="room_banned")
@@ -141,7 +169,9 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise room_conflict(room)
         return room
 
-    @extend_schema(responses={200: RoomSerializer(many=True), 503: UNAVAILABLE})
+    @extend_schema(
+        parameters=CACHE_HEADERS, responses={200: RoomSerializer(many=True), 304: NOT_MODIFIED, 503: UNAVAILABLE}
+    )
     def list(self, request, *args, **kwargs):
         """Live rooms; a page missed by the cache (see `fastpath`) is stored for the next ones.
 
@@ -154,7 +184,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = self.get_paginated_response(self.get_serializer(counters.with_pending(page), many=True).data).data
         return self._cached(data)
 
-    @extend_schema(responses={200: RoomSerializer, 503: UNAVAILABLE})
+    @extend_schema(parameters=CACHE_HEADERS, responses={200: RoomSerializer, 304: NOT_MODIFIED, 503: UNAVAILABLE})
     def retrieve(self, request, *args, **kwargs):
         """One room; a live room is the same for everyone, so it is cached like a list page."""
         room = self.get_object()
