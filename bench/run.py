@@ -116,7 +116,12 @@ def main():
         f"Redis mode: gunicorn {WORKERS} workers x {THREADS} threads; wrk {CONNECTIONS} connections;"
         f" {ROUNDS} runs of {DURATION} s per case, each between two baseline runs"
     )
-    with Server(ENV) as server, Flusher():
+    cases.append(("list page 1 revalidated (304)", "/api/v1/rooms/", "revalidate.lua"))
+    with Server(ENV) as server, Flusher(), NginxFront(server) as front:
+        say(f"nginx front (deploy/nginx/liveroom.conf) at {front.url}, in front of that gunicorn")
+        cases.append(
+            ("list page 1 through the nginx front (deploy/, TLS, cache warm)", f"{front.url}/api/v1/rooms/", None)
+        )
         redis_mode = server.compare(cases)
     say("database-counter mode (no REDIS_URL): gunicorn restarted")
     with Server({**ENV, "REDIS_URL": ""}) as server:
@@ -182,7 +187,7 @@ class Server:
     """gunicorn serving liveroom on a free loopback port."""
 
     def __init__(self, env):
-        self.env, self.port = {**os.environ, **env}, free_port()
+        self.env, self.port, self.front_pids = {**os.environ, **env}, free_port(), []
         separator = "&" if "?" in DATABASE_URL else "?"
         self.env["DATABASE_URL"] = f"{DATABASE_URL}{separator}application_name={SERVER_APP}"
 
@@ -242,6 +247,8 @@ class Server:
     def run(self, path, script):
         """One measured wrk run, with the CPU time the server side spent per request (gunicorn,
         its PostgreSQL backends, Redis) plus wrk's own: what the run cost whatever else ran."""
+        if script in PREPARE:
+            PREPARE[script](self.url(path))
         load, pids = report.loadavg(), self.server_pids()
         before = report.cpu_seconds(pids)
         result = report.wrk(self.url(path), script, DURATION, CONNECTIONS)
@@ -254,15 +261,53 @@ class Server:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [SERVER_APP])
             postgres = [row[0] for row in cursor.fetchall()]
-        return [self.process.pid, *_children(self.process.pid), *postgres, *REDIS_PIDS]
+        return [self.process.pid, *_children(self.process.pid), *postgres, *REDIS_PIDS, *self.front_pids]
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return path if "://" in path else f"http://127.0.0.1:{self.port}{path}"
+
+
+def _current_etag(url):
+    """For bench/revalidate.lua: the ETag the answer has now (signed play URLs in it change it
+    every minute, so it is fetched again before each run)."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        os.environ["BENCH_IF_NONE_MATCH"] = answer.headers["ETag"]
+
+
+PREPARE = {"revalidate.lua": _current_etag}  # wrk script → what to do before each run of it
 
 
 def _children(pid):
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     return [int(child) for child in found]
+
+
+class NginxFront:
+    """The shipped nginx site (deploy/nginx/liveroom.conf, rendered as tests/scaleout/ does) in front
+    of `server`; its processes count in the server's CPU time."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def __enter__(self):
+        import tempfile
+
+        from tests.scaleout.front import start_nginx
+        from tests.scaleout.procs import Processes
+
+        self.directory = tempfile.TemporaryDirectory(prefix="liveroom-bench-nginx-")
+        self.procs = Processes(self.directory.name)
+        nginx = start_nginx(self.procs, Path(self.directory.name) / "nginx", [self.server.port])
+        self.url = nginx.url
+        self.server.front_pids = [nginx.pid, *_children(nginx.pid)]
+        return self
+
+    def __exit__(self, *exc):
+        self.server.front_pids = []
+        self.procs.stop_all()
+        self.directory.cleanup()
 
 
 class Flusher:
