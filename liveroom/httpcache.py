@@ -32,9 +32,10 @@ def etag(body: bytes) -> str:
     return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
 
 
-def public_json(request, body: bytes) -> HttpResponse:
-    """A public JSON answer of `body`, or a 304 when the request's If-None-Match names it."""
-    tag = etag(body)
+def public_json(request, body: bytes, tag: str | None = None) -> HttpResponse:
+    """A public JSON answer of `body`, or a 304 when the request's If-None-Match names it.
+    `tag`: the body's ETag when it is known already."""
+    tag = tag or etag(body)
     response = HttpResponseNotModified() if _none_match_names(request, tag) else HttpResponse(body)
     if response.status_code == 200:
         response["Content-Type"] = "application/json"

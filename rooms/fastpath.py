@@ -35,7 +35,7 @@ def answer(view, request, pk):
         elif action == "retrieve":
             view.response_cache = listcache.RoomCache.for_room(pk)
         if view.response_cache is not None and (body := _cached(view)) is not None:
-            return httpcache.public_json(request, body)
+            return httpcache.public_json(request, body, view.response_cache.etag)
     return None
 
 

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.dispatch import receiver
 from django.http import HttpResponse
 
+from liveroom import httpcache
 from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
 from .models import Room
@@ -36,13 +37,14 @@ from .signals import room_status_changed
 
 log = logging.getLogger(__name__)
 VERSION_FIELD = ".version"
+ETAG_PREFIX = ".etag:"  # beside each stored answer, its ETag (liveroom.httpcache), so a 304 hashes nothing
 _VIEWERS, _LIKES = re.compile(rb'"viewer_count":\d+'), re.compile(rb'"like_count":\d+')
 
 # KEYS: answers, version, stale copy.  ARGV: version read before the answer was computed, field,
-# body, ttl, ttl of the stale copy (0: none).
+# body, ttl, ttl of the stale copy (0: none), ETag.
 _STORE = f"""
 if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3], '{ETAG_PREFIX}' .. ARGV[2], ARGV[6])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 if ARGV[5] ~= '0' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[5]) end
 return 1
@@ -67,14 +69,22 @@ class _Entry:
     field = ""
     version = None
     keeps_stale = True
+    etag = None  # the stored answer's ETag, when `get()` found one that needs no change
 
-    def set(self, body: bytes):
+    def set(self, body: bytes, etag: str | None = None):
         """Store an answer computed after `get()`, unless the cache was dropped in between."""
         stale_ttl = settings.ROOM_LIST_CACHE_TTL + settings.STALE_IF_ERROR if self._keeps_stale() else 0
         try:
             _scripts().store(
                 keys=[key("answers"), key("answers", "version"), self._stale_key()],
-                args=[self.version, self.field, body, settings.ROOM_LIST_CACHE_TTL, stale_ttl],
+                args=[
+                    self.version,
+                    self.field,
+                    body,
+                    settings.ROOM_LIST_CACHE_TTL,
+                    stale_ttl,
+                    etag or httpcache.etag(body),
+                ],
             )
         except UNREACHABLE:
             log.warning("answer not cached: Redis unreachable")
@@ -109,7 +119,10 @@ class PageCache(_Entry):
         return cls(request) if enabled() else None
 
     def get(self) -> bytes | None:
-        body, self.version = get_redis().hmget(key("answers"), [self.field, VERSION_FIELD])
+        body, self.version, etag = get_redis().hmget(
+            key("answers"), [self.field, VERSION_FIELD, ETAG_PREFIX + self.field]
+        )
+        self.etag = etag.decode() if etag else None
         if body is None and self.version is None:  # no answers stored: read the version now
             self.version = get_redis().get(key("answers", "version")) or b"0"
         return body

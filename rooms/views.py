@@ -198,9 +198,10 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         body = self.request.accepted_renderer.render(
             data, self.request.accepted_media_type, self.get_renderer_context()
         )
+        etag = httpcache.etag(body)
         if self.response_cache is not None:
-            self.response_cache.set(body)
-        return httpcache.public_json(self.request, body)
+            self.response_cache.set(body, etag)
+        return httpcache.public_json(self.request, body, etag)
 
     @extend_schema(responses=RoomSerializer(many=True))
     @action(detail=False)

@@ -107,3 +107,15 @@ def test_errors_are_not_cacheable(api, list_cache, live_room):
 def test_other_formats_are_personal(api, list_cache, live_room, settings):
     r = api.get(URL, HTTP_ACCEPT="text/html")
     assert r["Cache-Control"] == "private, no-store"
+
+
+def test_a_cached_page_keeps_its_etag_beside_it(api, list_cache, live_room):
+    from liveroom.httpcache import etag
+    from liveroom.redis import get_redis, key
+    from rooms.listcache import ETAG_PREFIX, PageCache
+
+    first = api.get(URL)
+    entry = PageCache(first.wsgi_request)
+    stored = get_redis().hget(key("answers"), ETAG_PREFIX + entry.field).decode()
+    assert stored == first["ETag"] == etag(first.content)
+    assert api.get(URL)["ETag"] == stored

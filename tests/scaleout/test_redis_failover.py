@@ -112,7 +112,6 @@ def test_app_follows_a_sentinel_failover(procs, node_env, tmp_path, simulator, s
     lost_bound = load.accepted(before=killed_at) - load.accepted(before=killed_at - MAX_LAG)
     assert redis.Redis(port=replica.port).info("replication")["role"] == "master"
 
-    # The broker followed: beat and the worker flush the counts to the database from the new primary.
     def flushed():
         return Room.objects.get(pk=room_id).like_count
 
@@ -125,6 +124,11 @@ def test_app_follows_a_sentinel_failover(procs, node_env, tmp_path, simulator, s
     )
     assert counted <= accepted  # never counted twice
     assert accepted - counted <= lost_bound
+
+    # The broker followed: likes sent now reach the database through beat and a worker.
+    for _ in range(10):
+        assert api.post(f"{node.url}/api/v1/rooms/{room_id}/like/", json={"count": 5}, timeout=5).status_code == 202
+    wait_for(lambda: flushed() == counted + 50, "a flush after the failover")
 
     # Caches and locks follow too: the list is served (and cached) on the new primary, and the
     # sweeper (its lock in Redis) keeps passing.
