@@ -42,19 +42,20 @@ def _redis_lock(name, timeout):
             _release(lock)
 
 
-def _release(lock, attempts=5):
-    """Release a Redis lock, riding out a failover (a few seconds without a primary); past that
-    it expires by itself after its timeout."""
+def _release(lock):
+    """Release a Redis lock, riding out a failover (a few seconds without a primary, and the
+    circuit breaker's pause after it); past that it expires by itself after its timeout."""
     from redis.exceptions import ConnectionError, LockError, TimeoutError
 
-    for attempt in range(attempts):
+    deadline = time.monotonic() + getattr(settings, "REDIS_BREAKER_SECONDS", 0) + 5
+    while True:
         try:
             lock.release()
             return
         except LockError:  # it expired meanwhile (someone else may hold it now), or was never replicated
             return
         except (ConnectionError, TimeoutError):
-            if attempt == attempts - 1:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(1)
 

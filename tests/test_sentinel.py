@@ -4,6 +4,7 @@ tests/scaleout/test_redis_failover.py)."""
 from redis.sentinel import SentinelConnectionPool
 
 from liveroom import sentinel
+from liveroom.redis import ConnectionPool
 
 from .test_settings import load_settings
 
@@ -20,7 +21,7 @@ def test_sentinels_name_redis_for_the_cache_and_the_broker(monkeypatch):
         "sentinel://:s3cret@10.0.0.5:26380/3;sentinel://:s3cret@10.0.0.6:26379/3;sentinel://:s3cret@[fd00::7]:26381/3"
     )
     assert conf["CELERY_BROKER_TRANSPORT_OPTIONS"] == {"master_name": "live-primary"}
-    assert conf["CACHES"]["default"]["OPTIONS"] == {"pool_class": "liveroom.sentinel.CachePool"}
+    assert conf["CACHES"]["default"]["OPTIONS"] == {"pool_class": "liveroom.redis.ConnectionPool"}
 
 
 def test_without_redis_url_the_sentinels_still_mean_redis(monkeypatch):
@@ -31,15 +32,15 @@ def test_without_redis_url_the_sentinels_still_mean_redis(monkeypatch):
 
 def test_clients_ask_the_sentinels_for_the_primary(settings):
     settings.REDIS_SENTINELS, settings.REDIS_SENTINEL_MASTER = [("127.0.0.1", 1)], "live-primary"
-    client = sentinel.from_url("redis://:pw@ignored:6379/4", socket_timeout=2)
-    pool = client.connection_pool
+    pool = ConnectionPool.from_url("redis://:pw@ignored:6379/4")  # the shared client's and Django's cache's
     assert isinstance(pool, SentinelConnectionPool) and pool.service_name == "live-primary"
     assert pool.connection_kwargs["db"] == 4 and pool.connection_kwargs["password"] == "pw"
-    assert pool.connection_kwargs["socket_timeout"] == 2 and "host" not in pool.connection_kwargs
-    assert isinstance(sentinel.CachePool.from_url("redis://sentinel/0"), SentinelConnectionPool)
+    assert pool.connection_kwargs["socket_timeout"] == settings.REDIS_SOCKET_TIMEOUT_MS / 1000
+    assert "host" not in pool.connection_kwargs and pool.connection_kwargs["retry"] is not None
+    assert sentinel.pool("redis://sentinel/0").connection_kwargs["db"] == 0
 
 
-def test_without_sentinels_a_plain_client(settings):
+def test_without_sentinels_a_plain_pool(settings):
     settings.REDIS_SENTINELS = []
-    pool = sentinel.from_url("redis://127.0.0.1:6379/5").connection_pool
+    pool = ConnectionPool.from_url("redis://127.0.0.1:6379/5")
     assert not isinstance(pool, SentinelConnectionPool) and pool.connection_kwargs["db"] == 5
