@@ -247,6 +247,8 @@ CALLBACK_LOG_DAYS = env_int("CALLBACK_LOG_DAYS", 30, minimum=1)  # days the call
 ROOM_LIST_CACHE_TTL = env_int("ROOM_LIST_CACHE_TTL", 5, minimum=0)  # seconds a list page is cached (Redis); 0 = off
 # Seconds past that a cached list page or live room is still served while the database is unreachable.
 STALE_IF_ERROR = env_int("STALE_IF_ERROR", 60, minimum=0)
+# Seconds a cursor walk of a count ordering keeps its snapshot of the order (Redis); 0 = walk a keyset.
+LIST_SNAPSHOT_TTL = env_int("LIST_SNAPSHOT_TTL", 120, minimum=0)
 
 # Beat: counts from Redis to the database (a no-op without Redis); a run that waited too long is dropped.
 CELERY_BEAT_SCHEDULE["flush-counters"] = {

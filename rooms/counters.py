@@ -39,6 +39,7 @@ from .signals import room_status_changed
 log = logging.getLogger(__name__)
 
 FIELDS = ("viewer_count", "like_count")
+COUNT_SUFFIXES = (":viewer_count", ":like_count", ":seq")  # a room's fields in `counts`: f"{id}{suffix}"
 LIVE = Room.Status.LIVE
 THROTTLED, UNKNOWN, NOT_LIVE = -3, -2, -1
 CHUNK = 2000  # rooms per Redis command batch in the flush
@@ -85,9 +86,25 @@ def with_pending(rooms):
     if not uses_redis() or not rooms:
         return rooms
     try:
-        held = {pk: counts for pk, *counts in _read_counts([room.pk for room in rooms])}
+        rows = _read_counts([room.pk for room in rooms])
     except UNREACHABLE:
         return rooms
+    return _apply(rooms, rows)
+
+
+def counts_key() -> str:
+    """The hash of the counts; a room's fields are `{id}{suffix}` for each of COUNT_SUFFIXES."""
+    return _key("counts")
+
+
+def with_counts(rooms, ids, values):
+    """`with_pending` for counts read elsewhere in a round trip of its own (a script of another
+    module): `values` is HMGET of each of `ids`' COUNT_SUFFIXES fields of `counts_key()`, in order."""
+    return _apply(list(rooms), _rows(ids, values))
+
+
+def _apply(rooms, rows):
+    held = {pk: counts for pk, *counts in rows}
     for room in rooms:
         viewers, likes, seq = held.get(room.pk, (0, 0, -1))
         if seq >= room.counter_seq:
@@ -165,11 +182,17 @@ def _read_counts(ids):
     rows = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        values = get_redis().hmget(_key("counts"), [f"{pk}:{name}" for pk in chunk for name in (*FIELDS, "seq")])
-        for n, pk in enumerate(chunk):
-            viewers, likes, seq = values[3 * n : 3 * n + 3]
-            if seq is not None:
-                rows.append((pk, int(viewers), int(likes), int(seq)))
+        values = get_redis().hmget(_key("counts"), [f"{pk}{suffix}" for pk in chunk for suffix in COUNT_SUFFIXES])
+        rows.extend(_rows(chunk, values))
+    return rows
+
+
+def _rows(ids, values):
+    rows = []
+    for n, pk in enumerate(ids):
+        viewers, likes, seq = values[3 * n : 3 * n + 3]
+        if seq is not None:
+            rows.append((pk, int(viewers), int(likes), int(seq)))
     return rows
 
 

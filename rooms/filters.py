@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from .models import Room
-from .pagination import PAGE_PARAMS, reject_unknown_params
+from .pagination import LIST_PAGE_PARAMS, reject_unknown_params
 
 ORDERINGS = [("-started_at", "Newest first"), ("-viewer_count", "Most viewers"), ("-like_count", "Most likes")]
 DEFAULT_ORDERING = "-started_at"
@@ -21,7 +21,7 @@ class RoomFilter(django_filters.FilterSet):
         fields = []
 
     def is_valid(self):
-        reject_unknown_params(self.data, [*self.filters, *PAGE_PARAMS])
+        reject_unknown_params(self.data, [*self.filters, *LIST_PAGE_PARAMS])
         return super().is_valid()
 
     def filter_search(self, queryset, name, value):

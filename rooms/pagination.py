@@ -17,6 +17,7 @@ def _positive_int(request, name, default, maximum=None):
 
 
 PAGE_PARAMS = ("page", "page_size")
+LIST_PAGE_PARAMS = (*PAGE_PARAMS, "cursor")  # the public list also walks by cursor (rooms.cursors)
 
 
 def reject_unknown_params(query, allowed):

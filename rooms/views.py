@@ -17,7 +17,7 @@ from liveroom import httpcache
 from liveroom.errors import Conflict
 from liveroom.serializers import ErrorSerializer
 
-from . import counters, fastpath, listcache, services
+from . import counters, cursors, fastpath, listcache, services
 from .filters import RoomFilter
 from .models import Room, RoomEvent
 from .pagination import PAGE_PARAMS, RoomPagination, reject_unknown_params
@@ -111,7 +111,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """The live-room list and a room's lifecycle, as seen by the app."""
 
     serializer_class = RoomSerializer
-    pagination_class = RoomPagination
+    pagination_class = cursors.RoomListPagination
     filterset_class = RoomFilter
     filter_backends = [DjangoFilterBackend]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -170,18 +170,30 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return room
 
     @extend_schema(
-        parameters=CACHE_HEADERS, responses={200: RoomSerializer(many=True), 304: NOT_MODIFIED, 503: UNAVAILABLE}
+        parameters=CACHE_HEADERS,
+        responses={
+            200: RoomSerializer(many=True),
+            304: NOT_MODIFIED,
+            400: OpenApiResponse(
+                cursors.CURSOR_ERROR,
+                "A bad parameter, or a cursor that expired or was not given out here.",
+                cursors.CURSOR_ERROR_EXAMPLES,
+            ),
+            404: OpenApiResponse(cursors.CURSOR_ERROR, "A `page` past the last page."),
+            503: UNAVAILABLE,
+        },
     )
     def list(self, request, *args, **kwargs):
         """Live rooms; a page missed by the cache (see `fastpath`) is stored for the next ones.
 
-        Three queries whatever the page: the count, the page's ids (an index-only walk of the
-        ordering's index, however deep the page), then those rooms with their owners.
+        Three queries at most whatever the page: the count, the page's ids (an index-only walk of
+        the ordering's index, however deep the page), then those rooms with their owners. A page
+        of a snapshot walk (`rooms.cursors`) needs one: its ids and count come from Redis.
         """
         ids = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True))
         found = self.get_queryset().in_bulk(ids)
         page = [found[pk] for pk in ids if pk in found]  # one that left the list meanwhile is left out
-        data = self.get_paginated_response(self.get_serializer(counters.with_pending(page), many=True).data).data
+        data = self.get_paginated_response(self.get_serializer(self.paginator.with_counts(page), many=True).data).data
         return self._cached(data)
 
     @extend_schema(parameters=CACHE_HEADERS, responses={200: RoomSerializer, 304: NOT_MODIFIED, 503: UNAVAILABLE})
@@ -204,7 +216,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return httpcache.public_json(self.request, body, etag)
 
     @extend_schema(responses=RoomSerializer(many=True))
-    @action(detail=False)
+    @action(detail=False, pagination_class=RoomPagination)
     def mine(self, request):
         reject_unknown_params(request.query_params, PAGE_PARAMS)
         rooms = Room.objects.select_related("owner").filter(owner=request.user).order_by("-created_at", "-id")

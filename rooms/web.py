@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from rest_framework.utils.urls import replace_query_param
 
-from . import counters
+from . import counters, cursors
 from .filters import DEFAULT_ORDERING, ORDERINGS, RoomFilter
 from .models import Room
 from .pagination import RoomPagination
@@ -32,7 +33,7 @@ def _page_size(request):
 
 
 def live_list(request):
-    """`/`: the first page of GET /api/v1/rooms/ (same filter, ordering and page size)."""
+    """`/`: the first page of GET /api/v1/rooms/ (same filter, ordering, page size and cursor walk)."""
     live = Room.objects.select_related("owner").filter(status=Room.Status.LIVE)
     ordering = request.GET.get("ordering")
     if ordering not in dict(ORDERINGS):
@@ -40,21 +41,24 @@ def live_list(request):
     room_filter = RoomFilter({"ordering": ordering}, queryset=live)
     room_filter.is_valid()
     size = _page_size(request)
-    rooms = counters.with_pending(list(room_filter.qs[:size]))
-    count = room_filter.qs.count() if len(rooms) == size else len(rooms)
+    walk = cursors.Walk(ordering, cursors.scope_of(ordering), size)
+    ids = walk.page(room_filter.qs)
+    found = live.in_bulk(ids)
+    rooms = walk.with_counts([found[pk] for pk in ids if pk in found])
     rooms = RoomSerializer(rooms, many=True, context={"now": timezone.now()}).data
-    query = f"ordering={ordering}&page_size={size}"
+    api_url = f"{LIST_API}?ordering={ordering}&page_size={size}"
     return render(
         request,
         "rooms/live_list.html",
         {
             "nav": "live",
             "rooms": rooms,
-            "count": count,
+            "count": walk.count,
             "orderings": ORDERINGS,
             "ordering": ordering,
-            "api_url": f"{LIST_API}?{query}",
-            "next_url": f"{LIST_API}?page=2&{query}" if count > size else "",
+            "api_url": api_url,
+            # the same link as the API's `next` (the same cached page): "Load more" walks cursors
+            "next_url": replace_query_param(api_url, "cursor", walk.next.encode()) if walk.next else "",
             "refresh_seconds": settings.WEB_LIST_REFRESH,
         },
     )
