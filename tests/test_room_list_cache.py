@@ -1,13 +1,10 @@
 """The public list's cost per request and its Redis page cache."""
 
-import uuid
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
 from liveroom.redis import get_redis, key
 from rooms import counters, listcache, services, stream_urls
 from rooms.models import Room, RoomEvent
@@ -16,28 +13,6 @@ pytestmark = pytest.mark.django_db
 S = Room.Status
 SRC = RoomEvent.Source
 URL = "/api/v1/rooms/"
-
-
-@pytest.fixture
-def many_live_rooms():
-    """`n` live rooms, the newest first in the list; created in bulk to keep the test quick."""
-
-    def make(n):
-        tag = uuid.uuid4().hex[:6]
-        owners = User.objects.bulk_create(User(username=f"o{tag}{i}", nickname=f"Owner {i}") for i in range(n))
-        start = timezone.now() - timedelta(hours=1)
-        return Room.objects.bulk_create(
-            Room(
-                owner=owner,
-                stream_id=f"8888_{tag}{i:05d}",
-                title=f"Show {i}",
-                status=S.LIVE,
-                started_at=start + timedelta(seconds=i),
-            )
-            for i, owner in enumerate(owners)
-        )
-
-    return make
 
 
 def ids(response):

@@ -1,38 +1,18 @@
 """Cursor paging of the public list: whole walks stay honest while the list changes under them."""
 
-import random
 import threading
-import uuid
 
 import pytest
-from django.db import connection
 
-from accounts.models import User
 from liveroom.redis import get_redis, key
 from rooms import counters, cursors, services
 from rooms.models import Room, RoomEvent
-from tests.test_room_list_cache import many_live_rooms  # noqa: F401  (fixture)
+from tests.churn import Churn
 
 pytestmark = pytest.mark.django_db
 S = Room.Status
 URL = "/api/v1/rooms/"
 ORDERINGS = ["-started_at", "-viewer_count", "-like_count"]
-
-
-@pytest.fixture
-def live_rooms(many_live_rooms):  # noqa: F811  (the fixture imported above)
-    """`live_rooms(n)`: n live rooms made in bulk, started a second apart, with counts that tie
-    often (so the keyset's id tie-break is exercised); Redis's live set knows them."""
-
-    def make(n):
-        rooms = many_live_rooms(n)
-        for i, room in enumerate(rooms):
-            room.viewer_count, room.like_count = (i * 7) % 11 * 10, (i * 5) % 13
-        Room.objects.bulk_update(rooms, ["viewer_count", "like_count"])
-        counters.sync_live()
-        return rooms
-
-    return make
 
 
 def ids(body):
@@ -275,68 +255,6 @@ def test_a_snapshot_cursor_while_redis_is_unreachable_is_a_503(api, live_rooms, 
 
 
 # --- walks during churn ------------------------------------------------------------------------------
-
-
-class Churn:
-    """Threads that open rooms and take them live, close others, and change counts (flushed to
-    the database, so the count orderings really reorder) until stopped."""
-
-    def __init__(self, steady, transient, threads=3):
-        self.steady, self.transient = [room.pk for room in steady], list(transient)
-        self.lock, self.stop = threading.Lock(), threading.Event()
-        self.events, self.errors, self.opened, self.closed = 0, [], 0, 0
-        self.threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(threads)]
-
-    def __enter__(self):
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
-        assert not self.errors, self.errors
-
-    def wait(self, events=3):
-        """Let at least `events` changes happen (between two pages of a walk)."""
-        target = self.events + events
-        while self.events < target and not self.errors:
-            threading.Event().wait(0.002)
-
-    def _run(self, seed):
-        rng = random.Random(seed)
-        try:
-            while not self.stop.is_set():
-                self._step(rng)
-                with self.lock:
-                    self.events += 1
-        except Exception as exc:  # reported by __exit__
-            self.errors.append(exc)
-        finally:
-            connection.close()
-
-    def _step(self, rng):
-        choice = rng.random()
-        if choice < 0.3:
-            owner = User.objects.create_user(f"n{uuid.uuid4().hex[:10]}", password="x")
-            room = services.create_room(owner, title="Just started")
-            services.mark_live(room, source=RoomEvent.Source.API)
-            counters.increment(room.pk, rng.choice(counters.FIELDS), rng.randint(0, 300))
-            with self.lock:
-                self.transient.append(room)
-                self.opened += 1
-        elif choice < 0.55:
-            with self.lock:
-                room = self.transient.pop(rng.randrange(len(self.transient))) if self.transient else None
-            if room is not None:
-                services.close_room(room, reason=Room.CloseReason.OWNER, source=RoomEvent.Source.API)
-                with self.lock:
-                    self.closed += 1
-        else:
-            for pk in rng.sample(self.steady, 5):
-                counters.increment(pk, rng.choice(counters.FIELDS), rng.randint(-150, 150))
-            counters.flush()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -145,10 +145,10 @@
   }
 
   function loadMore() {
+    moreButton.disabled = true; // at once: the request may wait for a refresh under way
     return serial(async () => {
-      if (!nextUrl) return;
-      moreButton.disabled = true;
       try {
+        if (!nextUrl) return;
         if (!(await appendNextPage())) {
           // The cursor's snapshot expired (the page sat idle): re-read the shown pages, then go on.
           const { rooms, total, next } = await fetchShownPages();

@@ -1,8 +1,10 @@
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from rooms import counters, services
 from rooms.models import Room, RoomEvent
+from tests.churn import Churn
 
 from .conftest import eventually
 
@@ -99,3 +101,28 @@ def test_list_refresh_revalidates_with_if_none_match(page, settings, make_room, 
     expect(card(page, first)).to_be_visible()  # a 304 after it keeps the cards as they are
     page.wait_for_timeout(700)
     expect(page.locator(".card")).to_have_count(2)
+
+
+@pytest.mark.parametrize("ordering", ["-started_at", "-viewer_count"])
+def test_load_more_to_the_end_during_churn_shows_no_card_twice(page, settings, live_rooms, ordering):
+    settings.WEB_LIST_REFRESH = 2  # refreshes re-read the shown pages while "Load more" walks on
+    rooms = live_rooms(30)
+    transient = rooms[1::4]
+    steady = [room for room in rooms if room not in transient]
+    page.goto(f"/?ordering={ordering}&page_size=4")
+    more = page.locator("[data-load-more]")
+    clicks = 0
+    with Churn(steady, transient, threads=1, pause=0.02) as churn:  # gentle: the server shares the process
+        while more.is_visible():
+            churn.wait(2)
+            try:
+                more.click()
+            except PlaywrightTimeout:  # a refresh found the end meanwhile and hid the button
+                assert more.is_hidden()
+                break
+            clicks += 1
+            eventually(lambda: more.is_hidden() or more.is_enabled(), page=page)  # that page is shown
+        shown = page.eval_on_selector_all("#room-grid > .card", "cards => cards.map(card => card.dataset.roomId)")
+    assert len(shown) == len(set(shown)), "a card is shown twice"
+    assert {str(room.pk) for room in steady} <= set(shown), "a room live throughout never got a card"
+    assert clicks >= 5 and churn.opened >= 2 and churn.closed >= 2
