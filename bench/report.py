@@ -16,6 +16,8 @@ TARGETS = {
     "like, one hot room": 0.7,
     "list page 1 revalidated (304)": 1.0,
     "list page 1 through the nginx front (deploy/, TLS, cache warm)": 5.0,
+    "list cursor page 50": 0.8,
+    "list cursor page 50, most viewers": 0.8,
 }
 FLUSH_TARGET_S, SWEEP_TARGET_S = 1.0, 3.0
 
@@ -170,7 +172,8 @@ def render(machine, setup, redis_mode, db_mode, flush, sweep, plans):
         " Redis), so its ratio (baseline's CPU per request over the case's) is the steadier estimate of the"
         " requests/s ratio a machine to itself would show",
         "- All requests come from one address: the counter throttle is raised out of reach but still evaluated",
-        "- Data: 10,000 rooms of which 2,000 live; list pages of 20 (page 50 = offset 980), cached"
+        "- Data: 10,000 rooms of which 2,000 live; list pages of 20 (page 50 = offset 980; cursor page 50 ="
+        " 49 `next` links from the first page: a keyset, and for most viewers a snapshot), cached"
         f" {os.environ.get('ROOM_LIST_CACHE_TTL', '5')} s; a counter flush ran every COUNTER_FLUSH_INTERVAL"
         " during the Redis-mode runs, as beat would",
         f"- Load average (1, 5, 15 min): {machine['load_start']} at the start, {machine['load_end']} at the end",

@@ -16,6 +16,7 @@ emptied), BENCH_REDIS_URL (default REDIS_URL or redis://127.0.0.1:6379/0; keys u
 BENCH_CONNECTIONS (64), BENCH_WORKERS / BENCH_THREADS (gunicorn gthread, 4 / 2).
 """
 
+import json
 import os
 import random
 import shutil
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +69,8 @@ ENV = {
     "THROTTLE_COUNTER": "1000000000/s",
     "LOG_LEVEL": "WARNING",
     "REDIS_SOCKET_TIMEOUT_MS": "250",  # the server's, as deployed
+    # The cursor cases walk one snapshot for the whole run (its pages are recomputed from it).
+    "LIST_SNAPSHOT_TTL": "3600",
 }
 T0 = time.monotonic()
 
@@ -122,6 +127,10 @@ def main():
         cases.append(
             ("list page 1 through the nginx front (deploy/, TLS, cache warm)", f"{front.url}/api/v1/rooms/", None)
         )
+        cases += [
+            ("list cursor page 50", cursor_path(server, "/api/v1/rooms/"), None),
+            ("list cursor page 50, most viewers", cursor_path(server, "/api/v1/rooms/?ordering=-viewer_count"), None),
+        ]
         redis_mode = server.compare(cases)
     say("database-counter mode (no REDIS_URL): gunicorn restarted")
     with Server({**ENV, "REDIS_URL": ""}) as server:
@@ -277,6 +286,16 @@ def _current_etag(url):
 
 
 PREPARE = {"revalidate.lua": _current_etag}  # wrk script → what to do before each run of it
+
+
+def cursor_path(server, path, page=50):
+    """The path of the `page`th page of a cursor walk that starts at `path` (its `next` links)."""
+    url = server.url(path)
+    for _ in range(page - 1):
+        with urllib.request.urlopen(url, timeout=10) as response:
+            url = json.load(response)["next"]
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.path}?{parts.query}"
 
 
 def _children(pid):

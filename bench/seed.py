@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from rooms import counters
+from rooms import counters, cursors
 from rooms.filters import RoomFilter
 from rooms.models import Room
 
@@ -74,6 +74,12 @@ def explain_list() -> list[tuple[str, str]]:
         room_filter.is_valid()
         page = room_filter.qs.values_list("pk", flat=True)[980:1000]
         plans.append((f"ids of page 50 of 20, ordering {ordering}", page.explain(analyze=True)))
+    newest = RoomFilter({"ordering": "-started_at"}, queryset=live)
+    newest.is_valid()
+    rows = newest.qs.values_list("pk", "started_at")
+    pk, started = rows[979]
+    cursor_page = cursors.after(rows, "started_at", (started, pk))[:21]
+    plans.append(("ids of cursor page 50 of 20 (keyset), ordering -started_at", cursor_page.explain(analyze=True)))
     page = live.filter(pk__in=list(page))
     plans.append(("the rooms of a page, with their owners", page.explain(analyze=True)))
     return plans

@@ -112,6 +112,13 @@ def scope_of(ordering: str, search: str = "", owner="") -> str:
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
+def after(rows, field, position):
+    """The rows of a list ordered by (-field, -id) that come after `position` = (value, id)."""
+    value, pk = position
+    # `<=` on the field alone bounds the index range; the OR settles ties by id.
+    return rows.filter(Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lt=pk)))
+
+
 class Walk:
     """One page of a cursor walk over an ordered queryset of the list (the API's and the web
     page's): `page(queryset)` gives the page's ids and sets `count`, `next`, `previous`
@@ -145,16 +152,14 @@ class Walk:
         f = self.field
         if cursor is not None and cursor.reverse:
             value, pk = cursor.position
-            after = Q(**{f"{f}__gte": value}) & (Q(**{f"{f}__gt": value}) | Q(pk__gt=pk))
-            found = list(rows.filter(after).order_by(f, "pk")[: self.size + 1])
+            preceding = Q(**{f"{f}__gte": value}) & (Q(**{f"{f}__gt": value}) | Q(pk__gt=pk))
+            found = list(rows.filter(preceding).order_by(f, "pk")[: self.size + 1])
             page = found[: self.size][::-1]
             self.previous = self._at(page[0], reverse=True) if len(found) > self.size else None
             self.next = self._at(page[-1]) if page else Cursor(self.scope, cursor.position)
             return [pk for pk, _ in page]
         if cursor is not None:
-            value, pk = cursor.position
-            # `<=` on the field alone bounds the index range; the OR settles ties by id.
-            rows = rows.filter(Q(**{f"{f}__lte": value}) & (Q(**{f"{f}__lt": value}) | Q(pk__lt=pk)))
+            rows = after(rows, f, cursor.position)
         found = list(rows[: self.size + 1])
         page = found[: self.size]
         self.next = self._at(page[-1]) if len(found) > self.size else None
