@@ -185,6 +185,8 @@ class Walk:
         return page
 
     def _snapshot_page(self, cursor):
+        if not snapshots.enabled():  # turned off since: the walk starts again, on a keyset
+            raise CursorExpired()
         try:
             found = snapshots.read(cursor.snapshot, cursor.offset, self.size)
         except redis.RedisError:
@@ -296,7 +298,9 @@ class RoomListPagination(CursorPagination):
 CURSOR_ERROR = inline_serializer(
     "RoomListError",
     {
-        "code": serializers.ChoiceField(choices=["cursor_expired", "cursor_invalid", "invalid", "not_found"]),
+        "code": serializers.ChoiceField(
+            choices=["cursor_expired", "cursor_invalid", "invalid", "not_found", "unavailable"]
+        ),
         "detail": serializers.CharField(),
         "first": serializers.URLField(required=False, help_text="The first page of the same list, to start again."),
         "fields": serializers.DictField(required=False),

@@ -269,3 +269,19 @@ def test_a_walk_during_churn_finds_every_steady_room_exactly_once(api, list_cach
     assert len(walked) == len(set(walked)), "a room was shown twice"
     assert {room.pk for room in steady} <= set(walked), "a room live throughout was never shown"
     assert len(pages) >= 14 and churn.opened >= 5 and churn.closed >= 5  # the list really changed meanwhile
+
+
+def test_without_redis_the_count_orderings_walk_a_keyset(api, live_rooms, settings):
+    live_rooms(5)
+    link = api.get(URL, {"ordering": "-like_count", "page_size": 2}).json()["next"]
+    reachable, caches = settings.REDIS_URL, settings.CACHES
+    settings.REDIS_URL = None  # the embedded mode: the database holds the counts, no snapshots
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    try:
+        walked, pages = walk(api, {"ordering": "-like_count", "page_size": 2})
+        old = api.get(link)  # a snapshot cursor handed out before: start again
+    finally:
+        settings.REDIS_URL, settings.CACHES = reachable, caches  # for the fixture that cleans the test's keys
+    assert walked == ids(api.get(URL, {"ordering": "-like_count", "page_size": 100}).json())
+    assert cursors.Cursor.decode(cursor_of(pages[0]["next"]), "like_count").snapshot is None
+    assert old.status_code == 400 and old.json()["code"] == "cursor_expired"
