@@ -2,6 +2,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from liveroom.redis import get_redis, key
 from rooms import counters, services
 from rooms.models import Room, RoomEvent
 from tests.churn import Churn
@@ -126,3 +127,22 @@ def test_load_more_to_the_end_during_churn_shows_no_card_twice(page, settings, l
     assert len(shown) == len(set(shown)), "a card is shown twice"
     assert {str(room.pk) for room in steady} <= set(shown), "a room live throughout never got a card"
     assert clicks >= 5 and churn.opened >= 2 and churn.closed >= 2
+
+
+def test_load_more_after_the_snapshot_expired_walks_again_from_the_top(page, live_rooms):
+    rooms = live_rooms(5)
+    page.goto("/?ordering=-viewer_count&page_size=2")  # the default refresh of 10 s does not happen
+    expect(page.locator(".card")).to_have_count(2)
+    client = get_redis()
+    for name in client.scan_iter(key("rooms", "snapshot", "*")):
+        client.delete(name)  # as if the page had sat idle past LIST_SNAPSHOT_TTL
+
+    with page.expect_response(lambda response: response.status == 400) as refused:
+        page.get_by_role("button", name="Load more").click()
+    assert refused.value.json()["code"] == "cursor_expired"
+    expect(page.locator(".card")).to_have_count(4)
+    page.get_by_role("button", name="Load more").click()
+    expect(page.locator(".card")).to_have_count(5)
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()
+    shown = page.eval_on_selector_all("#room-grid > .card", "cards => cards.map(card => card.dataset.roomId)")
+    assert sorted(shown) == sorted(str(room.pk) for room in rooms)
