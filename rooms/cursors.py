@@ -169,7 +169,7 @@ class Walk:
 
     def _pin(self, queryset):
         """First page of a count ordering: every id in order (one index-only query) pinned as a
-        snapshot with the first page's counts (one round trip); without Redis, a keyset cursor."""
+        snapshot with the first page's counts (one round trip); if Redis fails, a keyset cursor."""
         rows = list(queryset.values_list("pk", self.field))
         self.count, page = len(rows), [pk for pk, _ in rows[: self.size]]
         if len(rows) <= self.size:
