@@ -106,8 +106,8 @@ def test_list_refresh_revalidates_with_if_none_match(page, settings, make_room, 
 
 @pytest.mark.parametrize("ordering", ["-started_at", "-viewer_count"])
 def test_load_more_to_the_end_during_churn_shows_no_card_twice(page, settings, live_rooms, ordering):
-    settings.WEB_LIST_REFRESH = 2  # refreshes re-read the shown pages while "Load more" walks on
-    rooms = live_rooms(30)
+    settings.WEB_LIST_REFRESH = 3  # refreshes re-read the shown pages while "Load more" walks on
+    rooms = live_rooms(24)
     transient = rooms[1::4]
     steady = [room for room in rooms if room not in transient]
     page.goto(f"/?ordering={ordering}&page_size=4")
@@ -126,7 +126,7 @@ def test_load_more_to_the_end_during_churn_shows_no_card_twice(page, settings, l
         shown = page.eval_on_selector_all("#room-grid > .card", "cards => cards.map(card => card.dataset.roomId)")
     assert len(shown) == len(set(shown)), "a card is shown twice"
     assert {str(room.pk) for room in steady} <= set(shown), "a room live throughout never got a card"
-    assert clicks >= 5 and churn.opened >= 2 and churn.closed >= 2
+    assert clicks >= 4 and churn.opened >= 2 and churn.closed >= 2
 
 
 def test_load_more_after_the_snapshot_expired_walks_again_from_the_top(page, live_rooms):
