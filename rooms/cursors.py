@@ -18,7 +18,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-import redis
 from django.core import signing
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiExample, inline_serializer
@@ -27,6 +26,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from liveroom.redis import UNREACHABLE
 
 from . import counters, snapshots
 from .filters import DEFAULT_ORDERING
@@ -48,13 +49,6 @@ class CursorInvalid(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "cursor_invalid"
     default_detail = "This cursor is not one this list gave out; start again from the first page (`first`)."
-
-
-class CursorUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "unavailable"
-    default_detail = "The list's snapshots cannot be read right now; retry shortly."
-    wait = 5  # DRF's handler turns it into Retry-After
 
 
 @dataclass(frozen=True)
@@ -176,8 +170,8 @@ class Walk:
             return page
         try:
             name, values = snapshots.pin(self.scope, [pk for pk, _ in rows], len(page))
-        except redis.RedisError:
-            log.warning("list snapshot not stored; this walk pages by keyset", exc_info=True)
+        except UNREACHABLE:
+            log.warning("list snapshot not stored (Redis unreachable); this walk pages by keyset")
             self.next = self._at(rows[self.size - 1])
             return page
         self._counts = (page, values)
@@ -187,11 +181,7 @@ class Walk:
     def _snapshot_page(self, cursor):
         if not snapshots.enabled():  # turned off since: the walk starts again, on a keyset
             raise CursorExpired()
-        try:
-            found = snapshots.read(cursor.snapshot, cursor.offset, self.size)
-        except redis.RedisError:
-            log.warning("list snapshot %s not read", cursor.snapshot, exc_info=True)
-            raise CursorUnavailable() from None
+        found = snapshots.read(cursor.snapshot, cursor.offset, self.size)  # Redis down: a 503 (liveroom.errors)
         if found is None:
             raise CursorExpired()
         self.count, page, values = found
@@ -298,9 +288,7 @@ class RoomListPagination(CursorPagination):
 CURSOR_ERROR = inline_serializer(
     "RoomListError",
     {
-        "code": serializers.ChoiceField(
-            choices=["cursor_expired", "cursor_invalid", "invalid", "not_found", "unavailable"]
-        ),
+        "code": serializers.ChoiceField(choices=["cursor_expired", "cursor_invalid", "invalid", "not_found"]),
         "detail": serializers.CharField(),
         "first": serializers.URLField(required=False, help_text="The first page of the same list, to start again."),
         "fields": serializers.DictField(required=False),
