@@ -5,7 +5,7 @@ from .models import CallbackEvent
 
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "event_type", "stream_id", "sequence", "outcome", "detail")
+    list_display = ("received_at", "event_type", "stream_id", "sequence", "outcome", "repeats", "detail")
     list_filter = ("outcome", "event_type")
     search_fields = ("stream_id", "sequence")
     date_hierarchy = "received_at"

@@ -1,14 +1,19 @@
 """Apply an accepted Tencent callback: log it, drop duplicates, dispatch by event type.
 
-Each handler calls one room service and returns whether it changed anything. The services
-guard against stale events (an older push `sequence`, an older `event_time`).
+Each handler calls one room service and returns whether it changed anything, or raises
+`Ignored` for an event it will not apply. The services guard against stale events (an older
+push `sequence`, an older `event_time`).
 """
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from moderation import findings
 from moderation.models import Flag
@@ -17,10 +22,12 @@ from rooms.models import Room, RoomEvent
 
 from .models import CallbackEvent
 
+logger = logging.getLogger(__name__)
 Outcome = CallbackEvent.Outcome
 IMAGE_MODERATION, AUDIO_MODERATION = 317, 315
 SOURCE = RoomEvent.Source.CALLBACK
 REJECTED_BODY_LIMIT = 4096
+TIME_FIELDS = ("event_time", "create_time", "start_time", "end_time")
 
 
 @dataclass
@@ -59,6 +66,16 @@ class Event:
         return hashlib.sha256(repr((self.stream_id, self.event_type, *parts)).encode()).hexdigest()
 
 
+class Ignored(Exception):
+    """Raised by a handler for an event it will not apply; logged as ignored, with the reason."""
+
+
+def event_times(payload):
+    """`(field, Unix seconds)` of each time the body carries."""
+    times = ((name, _count(payload.get(name))) for name in TIME_FIELDS)
+    return [(name, seconds) for name, seconds in times if seconds is not None]
+
+
 def on_push(room, event):
     if event.sequence and _ended(event):
         return False  # this push session's stream-end arrived first: the stream is already over
@@ -66,6 +83,9 @@ def on_push(room, event):
 
 
 def on_stream_end(room, event):
+    if not event.sequence and room.push_sequence:
+        # A body without sequence may be a forged one under a captured sign: it cannot end a push we know.
+        raise Ignored("stream end without sequence; the room's push sequence is known")
     return services.mark_interrupted(room, source=SOURCE, sequence=event.sequence, event_time=event.event_time)
 
 
@@ -175,8 +195,12 @@ def dispatch(payload, raw: bytes) -> str:
         except IntegrityError:
             CallbackEvent.objects.create(**fields, outcome=Outcome.DUPLICATE)
             return Outcome.DUPLICATE
-        record.outcome = _apply(event)
-        record.save(update_fields=["outcome"])
+        try:
+            record.outcome = _apply(event)
+        except Ignored as exc:
+            logger.info("callback %s for %s ignored: %s", event.event_type, event.stream_id, exc)
+            record.outcome, record.detail = Outcome.IGNORED, str(exc)
+        record.save(update_fields=["outcome", "detail"])
     return record.outcome
 
 
@@ -190,16 +214,45 @@ def _apply(event):
     return Outcome.APPLIED if handler(room, event) else Outcome.NO_CHANGE
 
 
-def log_rejected(raw: bytes, payload, reason):
+def log_rejected(raw: bytes, payload, reason, *, now=None):
+    """Log a refused callback, sampled so that no flood grows the log without bound.
+
+    Alike refusals (same minute, reason, stream and event type) are counted on one row (`repeats`,
+    the first body kept as the sample). Past CALLBACK_REFUSED_PER_MINUTE rows in a minute, the rest
+    of the minute is counted on one more row: at most that many + 1 rows a minute, whatever comes.
+    """
     payload = payload if isinstance(payload, dict) else {}
     stream_id, event_type = payload.get("stream_id"), payload.get("event_type")
-    CallbackEvent.objects.create(
-        stream_id=stream_id[:128] if isinstance(stream_id, str) else "",
-        event_type=event_type if type(event_type) is int and 0 <= event_type < 2**31 else None,
-        body=raw[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace"),
-        outcome=Outcome.REJECTED,
-        detail=reason[:255],
-    )
+    fields = {
+        "stream_id": stream_id[:128] if isinstance(stream_id, str) else "",
+        "event_type": event_type if type(event_type) is int and 0 <= event_type < 2**31 else None,
+        "body": raw[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace"),
+        "detail": reason[:255],
+    }
+    minute = (now or timezone.now()).replace(second=0, microsecond=0)
+    key = _repeat_key(minute, reason, fields["stream_id"], fields["event_type"])
+    if _repeated(key):
+        return
+    sampled = CallbackEvent.objects.filter(outcome=Outcome.REJECTED, received_at__gte=minute, repeat_key__isnull=False)
+    if sampled.count() >= settings.CALLBACK_REFUSED_PER_MINUTE:
+        key = _repeat_key(minute, "overflow")
+        if _repeated(key):
+            return
+        detail = f"More refused callbacks this minute, not logged one by one; the first: {reason}"
+        fields.update(stream_id="", event_type=None, detail=detail[:255])
+    try:
+        with transaction.atomic():
+            CallbackEvent.objects.create(**fields, outcome=Outcome.REJECTED, repeat_key=key)
+    except IntegrityError:  # an alike refusal, logged at the same moment
+        _repeated(key)
+
+
+def _repeat_key(minute, *parts):
+    return hashlib.sha256(repr((minute.isoformat(), *parts)).encode()).hexdigest()
+
+
+def _repeated(key) -> bool:
+    return bool(CallbackEvent.objects.filter(repeat_key=key).update(repeats=F("repeats") + 1))
 
 
 def _time(value):

@@ -4,7 +4,8 @@
 moderation's `streamId` and a missing `event_type` are read as Tencent's sample has them), or
 has a value we cannot store (e.g. an event_type out of range); 413 for an oversized body;
 403 when `sign != md5(CALLBACK_KEY + t)` or `t` (an expiry) has passed or lies more than
-CALLBACK_MAX_AHEAD ahead. Anything accepted answers 200 `{"code": 0}`, duplicates and events
+CALLBACK_MAX_AHEAD ahead, or when an event time lies after `t` or more than
+CALLBACK_EVENT_MAX_AHEAD ahead of our clock. Anything accepted answers 200 `{"code": 0}`, duplicates and events
 we ignore included, so Tencent stops retrying.
 """
 
@@ -117,3 +118,10 @@ def verify(payload, *, now):
         raise Rejected(403, "expired", "t (the callback's expiry) has passed.")
     if t > now + settings.CALLBACK_MAX_AHEAD:
         raise Rejected(403, "t_too_far_ahead", "t lies too far in the future.")
+    # The sign covers t only: a captured (t, sign) may carry a forged body, dated to look newer
+    # than every genuine event. No genuine event is dated after its own expiry or ahead of us.
+    for name, seconds in handlers.event_times(payload):
+        if seconds > t:
+            raise Rejected(403, "event_after_t", f"{name} lies after t (the callback's expiry).")
+        if seconds > now + settings.CALLBACK_EVENT_MAX_AHEAD:
+            raise Rejected(403, "event_time_ahead", f"{name} lies too far ahead of our clock.")

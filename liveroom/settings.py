@@ -244,6 +244,11 @@ PENDING_TTL = env_int("PENDING_TTL", 30 * 60, minimum=1)
 COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
 CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
 CALLBACK_LOG_DAYS = env_int("CALLBACK_LOG_DAYS", 30, minimum=1)  # days the callback log is kept
+# A callback's event time may lie at most this far ahead of our clock (and never after its `t`).
+CALLBACK_EVENT_MAX_AHEAD = env_int("CALLBACK_EVENT_MAX_AHEAD", 5 * 60, minimum=0)
+# Refused callbacks logged one by one per minute; the rest of the minute is counted on one row.
+CALLBACK_REFUSED_PER_MINUTE = env_int("CALLBACK_REFUSED_PER_MINUTE", 20, minimum=1)
+CALLBACK_PRUNE_BATCH = env_int("CALLBACK_PRUNE_BATCH", 5000, minimum=1)  # log rows deleted per statement
 ROOM_LIST_CACHE_TTL = env_int("ROOM_LIST_CACHE_TTL", 5, minimum=0)  # seconds a list page is cached (Redis); 0 = off
 # Seconds past that a cached list page or live room is still served while the database is unreachable.
 STALE_IF_ERROR = env_int("STALE_IF_ERROR", 60, minimum=0)

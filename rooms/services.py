@@ -112,8 +112,9 @@ def mark_live(room, *, source, actor=None, sequence="", event_time: datetime | N
 
 
 def mark_interrupted(room, *, source, sequence="", event_time: datetime | None = None) -> bool:
-    """live → interrupted, only for the current push `sequence` when one is given."""
-    guard = Q(push_sequence=sequence) | Q(push_sequence="") if sequence else Q()
+    """live → interrupted, only for the current push `sequence`; without one, only while the
+    room's push sequence is unknown (a body without sequence cannot end a push we know)."""
+    guard = Q(push_sequence__in={"", sequence})
     return _transition(
         room,
         Status.INTERRUPTED,
@@ -227,7 +228,8 @@ def _newer(event_time):
 
 
 def _event_fields(event_time):
-    return {"last_event_at": event_time} if event_time is not None else {}
+    # Never ahead of our clock: an event dated ahead must not make later genuine ones look stale.
+    return {"last_event_at": min(event_time, timezone.now())} if event_time is not None else {}
 
 
 def _transition(room, new, allowed, *, source, actor=None, reason="", guard=None, event_time=None, **fields) -> bool:
