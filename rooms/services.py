@@ -156,15 +156,18 @@ def ban_room(room, *, source=Source.ADMIN, actor=None, reason="") -> bool:
     )
 
 
-def heal_room(room, *, source=Source.SWEEPER) -> bool:
+def heal_room(room, *, source=Source.SWEEPER, interrupted_before: datetime | None = None) -> bool:
     """created / interrupted → live because the cloud reports the stream online (its push
     callback was lost). That push's sequence is unknown, so `push_sequence` is cleared and the
-    next stream-end applies whatever its sequence."""
+    next stream-end applies whatever its sequence. With `interrupted_before` (when the cloud's
+    answer was asked for), a room interrupted since then is left alone: the answer is stale for it."""
+    guard = Q(status=Status.CREATED) | Q(interrupted_at__lt=interrupted_before) if interrupted_before else None
     return _transition(
         room,
         Status.LIVE,
         (Status.CREATED, Status.INTERRUPTED),
         source=source,
+        guard=guard,
         reason="stream online at the cloud",
         push_sequence="",
         **_live_fields(timezone.now()),
