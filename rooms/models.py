@@ -101,7 +101,7 @@ class RoomEvent(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
     old_status = models.CharField(max_length=16, choices=Room.Status.choices)
     new_status = models.CharField(max_length=16, choices=Room.Status.choices)
-    reason = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=500, blank=True, help_text="As long as a ban's reason may be.")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

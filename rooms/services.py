@@ -49,7 +49,8 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
 
     Creations by one owner are serialised on the owner's row, so two racing requests end with
     exactly one open room (the database constraint backs this up); a streamer ban takes the
-    same lock, so a banned owner gets no room. Raises `StreamerBanned` while a ban holds.
+    same lock, so a banned owner gets no room. Raises `StreamerBanned` while a ban holds, for a
+    retry with an old `idempotency_key` too.
 
     The lock is `FOR NO KEY UPDATE` (see `lock_owner`), not `FOR UPDATE`: it must not block the
     `KEY SHARE` lock PostgreSQL takes on the owner's row for every foreign key that names them
@@ -59,13 +60,13 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
     """
     with transaction.atomic():
         lock_owner(owner)
+        ban = StreamerBan.objects.active().filter(user=owner).first()
+        if ban:  # before the retry lookup: an old key must not hand a banned owner a push URL
+            raise StreamerBanned(ban)
         if idempotency_key:
             earlier = Room.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
             if earlier:
                 return earlier
-        ban = StreamerBan.objects.active().filter(user=owner).first()
-        if ban:
-            raise StreamerBanned(ban)
         for previous in Room.objects.filter(owner=owner, status__in=Room.OPEN_STATUSES):
             close_room(previous, reason=Room.CloseReason.REPLACED, source=source, actor=owner)
         return Room.objects.create(

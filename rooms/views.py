@@ -260,8 +260,10 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["post"])
     def live(self, request, pk=None):
         room = self.get_object()
-        if room.status != Room.Status.LIVE:
-            services.mark_live(room, source=RoomEvent.Source.API, actor=request.user)
+        if room.status != Room.Status.LIVE and not services.mark_live(
+            room, source=RoomEvent.Source.API, actor=request.user
+        ):
+            room.refresh_from_db()  # another report (or the push callback) got there first
         if room.status != Room.Status.LIVE:
             raise room_conflict(room)
         return Response(self._serialized(room))
