@@ -5,7 +5,7 @@ from django.db import models
 from moderation.admin import RoomBanInline, RoomModerationMixin
 from moderation.admin_findings import FlagInline, ReportInline
 
-from . import counters
+from . import counters, services
 from .models import Recording, Room, RoomEvent
 
 
@@ -18,6 +18,9 @@ class RoomEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")  # no query per row for its name
 
 
 class RecordingInline(admin.TabularInline):
@@ -77,6 +80,13 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # rooms are opened by streamers through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a room's end is a transition (close, ban), and its history is kept
+
+    def save_model(self, request, obj, form, change):
+        # Only the edited text: a whole-row save would undo a transition (or counts) written meanwhile.
+        services.update_room(obj, **{name: form.cleaned_data[name] for name in form.changed_data})
 
     def get_changelist(self, request, **kwargs):
         return RoomChangeList  # live counts: with the increments not yet flushed

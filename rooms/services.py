@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from moderation.models import StreamerBan
 
+from . import listcache
 from .models import Recording, Room, RoomEvent
 from .signals import room_status_changed
 
@@ -204,6 +205,22 @@ def close_zombie(room) -> bool:
 def set_snapshot(room, url) -> bool:
     """The room's latest screenshot (Tencent's screenshot callback)."""
     return bool(Room.objects.filter(pk=room.pk).update(snapshot_url=url))
+
+
+EDITABLE_FIELDS = ("title", "cover_url", "location")
+
+
+def update_room(room, **fields) -> None:
+    """Change a room's title, cover_url or location (for the API's PATCH and the admin). Writes
+    only these columns, so a transition made meanwhile stays; a live room's cached answers go."""
+    if unknown := set(fields) - set(EDITABLE_FIELDS):
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    if not fields:
+        return
+    Room.objects.filter(pk=room.pk).update(**fields)
+    room.refresh_from_db()
+    if room.status == Status.LIVE:
+        listcache.invalidate()
 
 
 def add_recording(room, **fields) -> Recording:

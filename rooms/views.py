@@ -248,12 +248,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=RoomUpdateSerializer, responses=RoomSerializer)
     def partial_update(self, request, pk=None):
         room = self._owned_open_room()
-        data = self._validated(RoomUpdateSerializer, partial=True)
-        if data:
-            Room.objects.filter(pk=room.pk).update(**data)
-            room.refresh_from_db()
-            if room.status == Room.Status.LIVE:
-                listcache.invalidate()
+        services.update_room(room, **self._validated(RoomUpdateSerializer, partial=True))
         return Response(self._serialized(room))
 
     @extend_schema(request=None, responses=RoomSerializer)
