@@ -7,10 +7,12 @@ page's JavaScript can keep it fresh through the API without a second source of t
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from rest_framework.utils.urls import replace_query_param
 
@@ -78,7 +80,7 @@ def watch(request, pk):
             "room": data[0],
             "more_rooms": data[1:],
             "api_url": f"{LIST_API}{room.pk}/",
-            "state_url": reverse("watch-state", args=[room.pk]),
+            "state_url": f"{reverse('watch-state', args=[room.pk])}?key={_state_key(room.pk)}",
             "refresh_seconds": settings.WEB_ROOM_REFRESH,
         },
     )
@@ -87,10 +89,20 @@ def watch(request, pk):
 @never_cache
 def watch_state(request, pk):
     """`/rooms/{id}/state/`: whether a room that left GET /api/v1/rooms/{id}/ for viewers is
-    interrupted (its streamer may reconnect) or has ended. Rooms never live stay unknown."""
-    status = get_object_or_404(Room.objects.exclude(status=Room.Status.CREATED).values_list("status", flat=True), pk=pk)
+    interrupted (its streamer may reconnect) or has ended. It answers for rooms the caller may see,
+    and, with the `key` its watch page carries, for the room that page was shown for; any other
+    room is the 404 of one that does not exist. Rooms never live stay unknown."""
+    rooms = Room.objects.exclude(status=Room.Status.CREATED)
+    if not constant_time_compare(request.GET.get("key", ""), _state_key(pk)):
+        rooms = rooms.filter(Room.visible_to(request.user))
+    status = get_object_or_404(rooms.values_list("status", flat=True), pk=pk)
     state = status if status in (Room.Status.LIVE, Room.Status.INTERRUPTED) else "ended"
     return JsonResponse({"state": state})
+
+
+def _state_key(pk):
+    """Proof that a watch page of room `pk` was shown (to someone who could see the room then)."""
+    return signing.Signer(salt="rooms.watch-state").signature(str(pk))
 
 
 @never_cache

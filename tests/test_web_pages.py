@@ -164,6 +164,7 @@ def test_compact_counts(value, text):
 )
 def test_watch_state_tells_a_pause_from_the_end(client, make_room, streamer, status, state):
     room = make_room(streamer, status)
+    client.force_login(streamer)  # viewers learn it through their watch page's key (test_watch_state)
     assert client.get(f"/rooms/{room.pk}/state/").json() == {"state": state}
 
 
