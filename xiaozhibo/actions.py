@@ -145,8 +145,10 @@ def enter_group(args, request):
     flag = integer(args, "flag")
     if flag not in (FLAG_LIVE, FLAG_VOD):
         raise para_error("EnterGroup")
-    identity.user_for(userid, nickname=profile_text(args, "nickname", 64), headpic=profile_url(args, "headpic"))
+    nickname, headpic = profile_text(args, "nickname", 64), profile_url(args, "headpic")
+    # Counted (and throttled) first: a flood past the throttle, or into no live room, makes and renames nobody.
     _count(request, liveuserid, flag, "viewer_count", 1, groupid)
+    identity.user_for(userid, nickname=nickname, headpic=headpic)
     return RESULT_OK
 
 
