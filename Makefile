@@ -11,7 +11,7 @@ SIM_PORT ?= 8100
 RTMP_PORT ?= 1935
 HLS_PORT ?= 8080
 
-.PHONY: run test lint format venv clean screenshots bench bench-outage
+.PHONY: run run-env test lint format venv clean screenshots bench bench-outage
 
 venv: $(VENV)/.installed
 
@@ -20,12 +20,17 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $@
 
-run: export WEB_PORT := $(WEB_PORT)
-run: export SIM_PORT := $(SIM_PORT)
-run: export TENCENT_LIVE_ENDPOINT ?= http://127.0.0.1:$(SIM_PORT)
-run: export SIM_CALLBACK_URL ?= http://127.0.0.1:$(WEB_PORT)/callbacks/tencent/
-run: export TENCENT_LIVE_PUSH_DOMAIN ?= 127.0.0.1:$(RTMP_PORT)
-run: export TENCENT_LIVE_PLAY_DOMAIN ?= 127.0.0.1:$(HLS_PORT)
+# RTMP play URLs name TENCENT_LIVE_RTMP_PLAY_DOMAIN: a play domain of your own when you set one,
+# else the local edge, which serves RTMP on its push port (and HLS on the play domain's).
+DEV_RTMP_PLAY_DOMAIN := $(or $(TENCENT_LIVE_PLAY_DOMAIN),$(TENCENT_LIVE_PUSH_DOMAIN),127.0.0.1:$(RTMP_PORT))
+
+run run-env: export WEB_PORT := $(WEB_PORT)
+run run-env: export SIM_PORT := $(SIM_PORT)
+run run-env: export TENCENT_LIVE_ENDPOINT ?= http://127.0.0.1:$(SIM_PORT)
+run run-env: export SIM_CALLBACK_URL ?= http://127.0.0.1:$(WEB_PORT)/callbacks/tencent/
+run run-env: export TENCENT_LIVE_PUSH_DOMAIN ?= 127.0.0.1:$(RTMP_PORT)
+run run-env: export TENCENT_LIVE_PLAY_DOMAIN ?= 127.0.0.1:$(HLS_PORT)
+run run-env: export TENCENT_LIVE_RTMP_PLAY_DOMAIN ?= $(DEV_RTMP_PLAY_DOMAIN)
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
@@ -36,7 +41,11 @@ run: venv
 	@echo "worker     Celery worker, broker $(or $(CELERY_BROKER_URL),$(REDIS_URL),sqla+sqlite:///celery-broker.sqlite3 (embedded))"
 	@echo "beat       Celery beat (sweeper every $${SWEEP_INTERVAL:-60} s, counter flush every $${COUNTER_FLUSH_INTERVAL:-5} s)"
 	@echo "edge       $$TENCENT_LIVE_PUSH_DOMAIN (RTMP), http://$$TENCENT_LIVE_PLAY_DOMAIN/live/<stream>.m3u8 (HLS): nginx-rtmp, when installed"
+	@echo "           RTMP play URLs: rtmp://$$TENCENT_LIVE_RTMP_PLAY_DOMAIN/live/<stream>"
 	$(BIN)/honcho start -f Procfile
+
+run-env:  ## print the environment `make run` gives its processes (ports, development domains)
+	@env | grep -E '^(WEB_PORT|SIM_PORT|SIM_CALLBACK_URL|TENCENT_LIVE_[A-Z_]+)=' | sort
 
 test: venv
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python scripts/check_services.py

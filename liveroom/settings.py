@@ -295,10 +295,10 @@ TENCENT_LIVE_APPID = env_match("TENCENT_LIVE_APPID", "1250000000", r"[0-9]+", "a
 TENCENT_LIVE_BIZID = env_match("TENCENT_LIVE_BIZID", "8888", r"[0-9]+", "a number")
 TENCENT_LIVE_PUSH_DOMAIN = env_match("TENCENT_LIVE_PUSH_DOMAIN", "127.0.0.1:1935", HOST_PORT, "a host[:port]")
 TENCENT_LIVE_PLAY_DOMAIN = env_match("TENCENT_LIVE_PLAY_DOMAIN", "127.0.0.1:8080", HOST_PORT, "a host[:port]")
-# RTMP play needs an RTMP port. Tencent serves it on the play domain; with the simulator (an
-# endpoint override) the local edge serves RTMP on the push domain's port, HLS on the play domain's.
-TENCENT_LIVE_RTMP_PLAY_DOMAIN = env_match("TENCENT_LIVE_RTMP_PLAY_DOMAIN", None, HOST_PORT, "a host[:port]") or (
-    TENCENT_LIVE_PUSH_DOMAIN if TENCENT_LIVE_ENDPOINT else TENCENT_LIVE_PLAY_DOMAIN
+# RTMP play: Tencent serves it on the play domain (SPEC §3.3). The local edge serves RTMP on its
+# push port and HLS on another, so `make run` sets this to its push domain.
+TENCENT_LIVE_RTMP_PLAY_DOMAIN = (
+    env_match("TENCENT_LIVE_RTMP_PLAY_DOMAIN", None, HOST_PORT, "a host[:port]") or TENCENT_LIVE_PLAY_DOMAIN
 )
 TENCENT_LIVE_PLAY_SCHEME = env_choice("TENCENT_LIVE_PLAY_SCHEME", "http" if DEBUG else "https", ("http", "https"))
 TENCENT_LIVE_APP_NAME = env_match(
