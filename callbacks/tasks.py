@@ -25,11 +25,11 @@ def prune_callback_log():
     cutoff = timezone.now() - timedelta(days=settings.CALLBACK_LOG_DAYS)
     deadline = time.monotonic() + settings.CELERY_TASK_SOFT_TIME_LIMIT / 2
     batch = settings.CALLBACK_PRUNE_BATCH
-    old = CallbackEvent.objects.filter(received_at__lt=cutoff).order_by("received_at").values_list("pk", flat=True)
+    oldest = CallbackEvent.objects.filter(received_at__lt=cutoff).order_by("received_at").values("pk")[:batch]
     deleted = 0
-    while pks := list(old[:batch]):
-        deleted += CallbackEvent.objects.filter(pk__in=pks).delete()[0]
-        if len(pks) < batch:
+    while count := CallbackEvent.objects.filter(pk__in=oldest).delete()[0]:  # one statement per batch
+        deleted += count
+        if count < batch:
             break
         if time.monotonic() >= deadline:
             logger.warning("callback log prune: time budget used after %d rows; the next run goes on", deleted)
