@@ -111,7 +111,17 @@ def test_stream_end_without_sequence_ends_a_push_whose_sequence_is_unknown(clien
 # --- 8. refused floods and the log prune ---------------------------------------------------------
 
 
-def test_repeats_of_one_refusal_are_counted_on_one_row(client, room):
+@pytest.fixture
+def one_minute(monkeypatch):
+    """Our clock held still, so that a test's refusals all fall in one minute of the log."""
+    from django.utils import timezone as django_timezone
+
+    now = django_timezone.now()
+    monkeypatch.setattr(django_timezone, "now", lambda: now)
+    return now
+
+
+def test_repeats_of_one_refusal_are_counted_on_one_row(client, room, one_minute):
     body = signed("push", room.stream_id, key="wrong-key")
     for _ in range(50):
         assert post(client, body).status_code == 403
@@ -120,7 +130,7 @@ def test_repeats_of_one_refusal_are_counted_on_one_row(client, room):
     assert json.loads(row.body)["sign"] == body["sign"]  # the first one is kept as the sample
 
 
-def test_a_flood_of_distinct_refusals_keeps_a_bounded_sample(client, room, settings):
+def test_a_flood_of_distinct_refusals_keeps_a_bounded_sample(client, room, settings, one_minute):
     settings.CALLBACK_REFUSED_PER_MINUTE = 20
     for n in range(300):
         r = post(client, signed("push", f"8888_flood{n}", key="wrong-key"))
@@ -130,6 +140,17 @@ def test_a_flood_of_distinct_refusals_keeps_a_bounded_sample(client, room, setti
     assert sum(rows.values_list("repeats", flat=True)) == 300
     overflow = rows.get(stream_id="")
     assert overflow.repeats == 280 and "not logged one by one" in overflow.detail
+
+
+def test_a_refusal_in_a_flood_costs_one_to_three_queries(client, room, settings, one_minute, django_assert_num_queries):
+    settings.CALLBACK_REFUSED_PER_MINUTE = 1
+    body = signed("push", room.stream_id, key="wrong-key")
+    post(client, body)
+    post(client, signed("push", "8888_other", key="wrong-key"))  # the minute's overflow row
+    with django_assert_num_queries(1):  # a repeat: its row's count + 1
+        post(client, body)
+    with django_assert_num_queries(3):  # a new one past the limit: no row of its own, the overflow's count + 1
+        post(client, signed("push", "8888_third", key="wrong-key"))
 
 
 def test_refusals_of_another_minute_get_rows_of_their_own():
