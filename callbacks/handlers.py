@@ -27,7 +27,7 @@ Outcome = CallbackEvent.Outcome
 IMAGE_MODERATION, AUDIO_MODERATION = 317, 315
 SOURCE = RoomEvent.Source.CALLBACK
 REJECTED_BODY_LIMIT = 4096
-TIME_FIELDS = ("event_time", "create_time", "start_time", "end_time")
+TIME_FIELDS = ("event_time", "create_time", "start_time", "end_time", "screenshotTime", "sendTime")
 
 
 @dataclass
@@ -71,9 +71,13 @@ class Ignored(Exception):
 
 
 def event_times(payload):
-    """`(field, Unix seconds)` of each time the body carries."""
+    """`(field, Unix seconds)` of each time the body carries (image moderation's may be in ms)."""
     times = ((name, _count(payload.get(name))) for name in TIME_FIELDS)
-    return [(name, seconds) for name, seconds in times if seconds is not None]
+    return [(name, _ms_to_s(name, value)) for name, value in times if value is not None]
+
+
+def _ms_to_s(name, value):
+    return value // 1000 if name in ("screenshotTime", "sendTime") and value > 10**11 else value
 
 
 def on_push(room, event):

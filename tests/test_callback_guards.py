@@ -205,3 +205,16 @@ def test_prune_stops_at_its_time_budget_and_the_next_run_goes_on(settings):
     settings.CELERY_TASK_SOFT_TIME_LIMIT = 60
     assert prune_callback_log() == 4000
     assert not CallbackEvent.objects.exists()
+
+
+def test_an_image_verdict_dated_after_its_t_is_refused(client, live_room):
+    from moderation.models import Flag
+
+    from .test_findings import image_verdict
+
+    now = int(time.time())
+    body = image_verdict(live_room.stream_id, at=now)
+    body["screenshotTime"] = (now + 3600) * 1000  # in milliseconds, as Tencent may send it
+    r = post(client, body)
+    assert (r.status_code, r.json()["code"]) == (403, "event_after_t")
+    assert not Flag.objects.exists()
