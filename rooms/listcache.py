@@ -1,8 +1,8 @@
 """Cached answers of the public list and of live rooms (Redis mode, ROOM_LIST_CACHE_TTL > 0).
 
 Every answer is stored as the exact bytes of its JSON response, as a field of one Redis hash:
-a list page under a digest of its host and query string (its `next` / `previous` links name the
-host), a live room under its id (it is the same for everyone who may see it). Any change of the
+a list page under a digest of its host and its parameters as the list reads them (its `next` /
+`previous` links name the host; `?page=01` and `?page=1` share one entry), a live room under its id (it is the same for everyone who may see it). Any change of the
 list's membership, or of a listed room, drops the whole hash and bumps `version` in one step (a
 receiver of `room_status_changed`); an answer computed before the change carries the old
 version and is not stored. So membership is never stale. The hash expires at most
@@ -32,6 +32,7 @@ from django.http import HttpResponse
 from liveroom import httpcache
 from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
+from .filters import canonical_query_string
 from .models import Room
 from .signals import room_status_changed
 
@@ -106,17 +107,20 @@ class _Entry:
 class PageCache(_Entry):
     """The cache entry of one list request: `get()` first, then `set()` after a miss."""
 
-    def __init__(self, request):
+    def __init__(self, request, query):
         # The host as sent: a host Django refuses never gets a page stored, so it only ever misses.
-        meta = request.META
-        page = f"{request.scheme}://{meta.get('HTTP_HOST', '')}?{meta.get('QUERY_STRING', '')}"
+        page = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}?{query}"
         self.field = "list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
         self.keeps_stale = "search=" not in meta.get("QUERY_STRING", "")
 
     @classmethod
     def for_request(cls, request):
-        """The entry for this request, or None when caching is off."""
-        return cls(request) if enabled() else None
+        """The entry for this request, or None when caching is off or the list would refuse the
+        query. Keyed by the query as the list reads it, so equivalent query strings share one."""
+        if not enabled():
+            return None
+        query = canonical_query_string(request.META.get("QUERY_STRING", ""))
+        return None if query is None else cls(request, query)
 
     def get(self) -> bytes | None:
         body, self.version, etag = get_redis().hmget(

@@ -3,7 +3,11 @@ from rest_framework.pagination import PageNumberPagination
 
 
 def _positive_int(request, name, default, maximum=None):
-    raw = request.query_params.get(name)
+    return positive_int(request.query_params.get(name), name, default, maximum)
+
+
+def positive_int(raw, name, default, maximum=None):
+    """`raw` (a query value, None when absent) as a whole number from 1 (to `maximum`); 400 otherwise."""
     if raw is None or raw == "":
         return default
     try:

@@ -158,15 +158,15 @@ def test_other_formats_are_not_served_from_the_cache(api, list_cache, live_room)
 def test_a_page_computed_before_a_change_is_not_kept(rf, list_cache):
     """The race the version guards against: a page read from the database, then the list
     changes, then the page is stored. Stored, it would show the old membership."""
-    entry = listcache.PageCache(rf.get(URL))
+    entry = listcache.PageCache.for_request(rf.get(URL))
     assert entry.get() is None
     listcache.invalidate()  # a room went live or left while the page was being built
     entry.set(b'{"count": 0}')
-    assert listcache.PageCache(rf.get(URL)).get() is None
-    fresh = listcache.PageCache(rf.get(URL))
+    assert listcache.PageCache.for_request(rf.get(URL)).get() is None
+    fresh = listcache.PageCache.for_request(rf.get(URL))
     fresh.get()
     fresh.set(b'{"count": 1}')
-    assert listcache.PageCache(rf.get(URL)).get() == b'{"count": 1}'
+    assert listcache.PageCache.for_request(rf.get(URL)).get() == b'{"count": 1}'
 
 
 def test_cached_room_counts_never_touch_its_text(api, list_cache, make_room, streamer):
