@@ -71,6 +71,8 @@ def parse(raw: bytes) -> dict:
         payload = json.loads(raw)
     except ValueError:
         raise Rejected(400, "bad_json", "The body is not JSON.") from None
+    except RecursionError:  # "[" * 100000: the decoder recurses once per level
+        raise Rejected(400, "bad_json", "The body is nested too deeply.") from None
     if not isinstance(payload, dict):
         raise Rejected(400, "bad_json", "The body must be a JSON object.")
     _moderation_quirks(payload)

@@ -57,7 +57,7 @@ def handle(sim, headers, body: bytes):
 def _params(body):
     try:
         params = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ApiError("InvalidParameter", "The request body is not valid JSON.") from None
     if not isinstance(params, dict):
         raise ApiError("InvalidParameter", "The request body must be a JSON object.")

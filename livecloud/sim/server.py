@@ -21,7 +21,7 @@ def _json(status, body):
 def _body_json(body):
     try:
         data = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
