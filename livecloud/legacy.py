@@ -4,6 +4,7 @@ It has no resume time: `forbid` disables the stream until `resume` (Tencent caps
 about three months); timed bans are lifted by our own code calling `resume`.
 """
 
+import re
 import time
 
 import requests
@@ -16,6 +17,13 @@ SIGN_TTL = 60  # `t` is the expiry of the request's signature
 RETRYABLE_RETS = {1201, 1202}  # internal error; invalid request or rate limit
 NEVER_PUSHED = 20601
 DISABLE, ENABLE, CUT = 0, 1, 2
+# The signature rides in the query string, which requests and urllib3 put into their errors.
+SIGN_IN_QUERY = re.compile(r"\bsign=[^&\s'\")]*")
+
+
+def redact(text: str) -> str:
+    """`text` with any request's `sign` masked: errors end up in logs and admin fields."""
+    return SIGN_IN_QUERY.sub("sign=***", text)
 
 
 class LegacyClient:
@@ -47,9 +55,11 @@ class LegacyClient:
         try:
             response = self.session.get(self.url, params=query, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise CloudError(f"{interface}: live API unreachable: {exc}", retryable=True) from exc
+            # not chained: the original exception's text names the signed URL
+            reason = redact(f"{type(exc).__name__}: {exc}")
+            raise CloudError(f"{interface}: live API unreachable: {reason}", retryable=True) from None
         if response.status_code != 200:
-            text = response.text.strip()[:200]
+            text = redact(response.text.strip()[:200])
             raise CloudError(
                 f"{interface}: HTTP {response.status_code} {text}",
                 code=text if response.status_code < 500 else "",
@@ -61,7 +71,7 @@ class LegacyClient:
         except (ValueError, KeyError, TypeError) as exc:
             raise CloudError(f"{interface}: unreadable answer", retryable=True) from exc
         if ret not in accept:
-            message = body.get("message") or body.get("errmsg") or ""
+            message = redact(str(body.get("message") or body.get("errmsg") or ""))
             raise CloudError(f"{interface}: {message}", code=str(ret), retryable=ret in RETRYABLE_RETS)
         return body
 

@@ -399,4 +399,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)},
+    # urllib3 logs each request's URL at DEBUG, the legacy cloud API's `sign` among them.
+    "loggers": {"urllib3.connectionpool": {"level": "INFO"}},
 }

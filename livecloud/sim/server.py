@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ..legacy import redact
 from . import api3, edge, legacy
 from .core import Simulator
 
@@ -147,7 +148,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def log_message(self, format, *args):
-        logger.debug("%s %s", self.address_string(), format % args)
+        # its log shares the console with the app's under `make run`: no legacy `sign` in it
+        logger.debug("%s %s", self.address_string(), redact(format % args))
 
 
 class SimulatorServer(ThreadingHTTPServer):
