@@ -4,6 +4,8 @@ from rest_framework import serializers
 
 from liveroom.serializers import StrictSerializer
 
+from .lockout import LockedOut, is_locked_out
+
 User = get_user_model()
 TAKEN = "This username is taken."
 
@@ -43,7 +45,10 @@ class TokenSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, write_only=True)
 
     def validate(self, attrs):
-        user = authenticate(self.context.get("request"), username=attrs["username"], password=attrs["password"])
+        request = self.context.get("request")
+        user = authenticate(request, username=attrs["username"], password=attrs["password"])
+        if user is None and is_locked_out(request):
+            raise LockedOut()
         if user is None:
             raise serializers.ValidationError("Unable to log in with these credentials.", code="bad_credentials")
         attrs["user"] = user
