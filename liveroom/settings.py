@@ -359,7 +359,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # request bodies get components of their own: exact about what is required, blank or write-only
+    "COMPONENT_SPLIT_REQUEST": True,
+    # every operation's error answers, with the one error shape (liveroom/schema.py)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "liveroom.schema.document_errors"],
 }
+
+# Tests: cases per operation and phase in the schemathesis run (tests/test_api_schema.py).
+SCHEMATHESIS_EXAMPLES = env_int("SCHEMATHESIS_EXAMPLES", 8, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},

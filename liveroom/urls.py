@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.views import RegisterView, TokenView
 from moderation.views import ReportView
 
+from . import schema  # noqa: F401 - registers its drf-spectacular extension before the schema is built
 from .errors import api_not_found
 from .views import NoopView, healthz
 

@@ -4,10 +4,20 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from .models import Room
 from .pagination import LIST_PAGE_PARAMS, PAGE_PARAMS, RoomPagination, positive_int, reject_unknown_params
+
+BIGINT = 2**63 - 1  # the largest id PostgreSQL stores
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number: `?owner=1.5` is a 400, not owner 1."""
+
+    field_class = forms.IntegerField
+
 
 ORDERINGS = [("-started_at", "Newest first"), ("-viewer_count", "Most viewers"), ("-like_count", "Most likes")]
 DEFAULT_ORDERING = "-started_at"
@@ -17,8 +27,12 @@ class RoomFilter(django_filters.FilterSet):
     """Filters of the public list. Unknown values (an `ordering` not offered) and unknown
     parameters are a 400."""
 
-    search = django_filters.CharFilter(method="filter_search", max_length=64)
-    owner = django_filters.NumberFilter(field_name="owner_id", min_value=1)
+    search = extend_schema_field({"type": "string", "maxLength": 64})(
+        django_filters.CharFilter(method="filter_search", max_length=64)
+    )
+    owner = extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT})(
+        IntegerFilter(field_name="owner_id", min_value=1, max_value=BIGINT)
+    )
     ordering = django_filters.ChoiceFilter(choices=ORDERINGS, method="filter_ordering")
 
     class Meta:
@@ -55,7 +69,9 @@ def canonical_query(query):
     (defaults filled in, `search` stripped, numbers as numbers): `?page=01`, `?page_size=020`,
     `?search=%20` and `?page=1` all give the same. None when the list would refuse the query
     (DRF then answers the 400). Cheap: the filters' own form fields, no FilterSet."""
-    if not set(query) <= {*RoomFilter.base_filters, *PAGE_PARAMS}:
+    if not set(query) <= {*RoomFilter.base_filters, *PAGE_PARAMS} or any(
+        len(values) > 1 for _, values in query.lists()
+    ):
         return None
     try:
         values = {
@@ -68,7 +84,5 @@ def canonical_query(query):
             values[name] = room_filter.field.clean(query.get(name))
     except (ValidationError, forms.ValidationError):
         return None
-    if values["owner"] is not None:
-        values["owner"] = format(values["owner"].normalize(), "f")
     values["ordering"] = values["ordering"] or DEFAULT_ORDERING
     return repr(sorted(values.items()))  # unambiguous, and cheaper than urlencode

@@ -1,11 +1,34 @@
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
-from liveroom.serializers import StrictSerializer
+from liveroom.serializers import StrictSerializer, TypedSerializer
 
 from . import stream_urls
 from .models import Room
+
+COVER_URL_LENGTH = Room._meta.get_field("cover_url").max_length
+# One rule for the API's check and its schema: http(s)://, a host (1-253 characters, optional
+# port), then an optional path, query or fragment without spaces.
+COVER_URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\s/?#@:]{1,253}(:[0-9]{1,5})?([/?#]\S*)?$"
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "string", "maxLength": COVER_URL_LENGTH, "pattern": COVER_URL_PATTERN},
+            {"type": "string", "enum": [""]},
+        ],
+        "description": "An http(s) URL, or empty when there is none.",
+    }
+)
+class CoverUrlField(serializers.CharField):
+    """`cover_url`: an http(s) URL or "" (unset), in answers and requests alike."""
+
+    def __init__(self, **kwargs):
+        validators = [RegexValidator(COVER_URL_PATTERN, "Enter a valid http(s) URL.")]
+        super().__init__(max_length=COVER_URL_LENGTH, allow_blank=True, validators=validators, **kwargs)
 
 
 class PlayUrlsSerializer(serializers.Serializer):
@@ -17,6 +40,9 @@ class PlayUrlsSerializer(serializers.Serializer):
 class RoomSerializer(serializers.ModelSerializer):
     owner = UserSerializer(read_only=True)
     play_urls = serializers.SerializerMethodField()
+    cover_url = CoverUrlField(read_only=True)
+    # "" while the room is open: documented as one of the choices
+    close_reason = serializers.ChoiceField(choices=Room.CloseReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Room
@@ -68,17 +94,17 @@ class RoomWithPushUrlSerializer(RoomSerializer):
 
 class RoomInputSerializer(StrictSerializer):
     title = serializers.CharField(max_length=64, min_length=1, trim_whitespace=True)
-    cover_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    cover_url = CoverUrlField(required=False, default="")
     location = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
 class RoomUpdateSerializer(RoomInputSerializer):
     title = serializers.CharField(max_length=64, min_length=1, trim_whitespace=True, required=False)
-    cover_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    cover_url = CoverUrlField(required=False)
     location = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
-class LikeSerializer(serializers.Serializer):
+class LikeSerializer(TypedSerializer):
     count = serializers.IntegerField(min_value=1, max_value=50, default=1)
 
 

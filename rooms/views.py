@@ -62,13 +62,13 @@ class StreamerBannedError(PermissionDenied):
         self.extra = {"reason": banned.reason, "until": DateTimeField().to_representation(banned.until)}
 
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{0,64}$")  # also the schema's pattern; empty: no key
 
 
 def idempotency_key(request):
     """The optional `Idempotency-Key` header: 1-64 letters, digits and `_.:-` (a UUID fits)."""
     value = request.headers.get("Idempotency-Key", "")
-    if value and not IDEMPOTENCY_KEY.match(value):
+    if not IDEMPOTENCY_KEY.fullmatch(value):
         raise ValidationError({"Idempotency-Key": ["Use 1-64 letters, digits and _.:- (e.g. a UUID)."]})
     return value
 
@@ -215,7 +215,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             self.response_cache.set(body, etag)
         return httpcache.public_json(self.request, body, etag)
 
-    @extend_schema(responses=RoomSerializer(many=True))
+    @extend_schema(responses=RoomSerializer(many=True), filters=False)  # it takes page and page_size only
     @action(detail=False, pagination_class=RoomPagination)
     def mine(self, request):
         reject_unknown_params(request.query_params, PAGE_PARAMS)
@@ -229,7 +229,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                {"type": "string", "pattern": IDEMPOTENCY_KEY.pattern},
                 OpenApiParameter.HEADER,
                 description="Retrying with the same key returns the room the first request opened.",
             )
@@ -263,6 +263,10 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise room_conflict(room)
         return Response(self._serialized(room))
 
+    @extend_schema(
+        description="Close the room (`close_reason` `owner`): it leaves the list at once and stays readable "
+        "by its owner and staff, as `closed`; closing is not deleting. Again on a closed room: 204 too."
+    )
     def destroy(self, request, pk=None):
         room = self.get_object()
         services.close_room(room, reason=Room.CloseReason.OWNER, source=RoomEvent.Source.API, actor=request.user)
