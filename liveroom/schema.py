@@ -80,11 +80,26 @@ def _non_blank_text(components):
                 prop["pattern"] = r"\S"
 
 
+def _blank_urls(components):
+    """A URL we answer is "" when there is none (Django's URLField keeps blank as ""): answer
+    components (not `...Request`) say "a URI or empty" wherever they say "a URI"."""
+    for name, component in components.items():
+        if name.endswith("Request"):
+            continue
+        for prop_name, prop in component.get("properties", {}).items():
+            if prop.get("type") == "string" and prop.get("format") == "uri":
+                uri = {key: value for key, value in prop.items() if key not in ("readOnly", "description")}
+                wrapped = {"anyOf": [uri, {"type": "string", "enum": [""]}]}
+                wrapped.update({key: prop[key] for key in ("readOnly", "description") if key in prop})
+                component["properties"][prop_name] = wrapped
+
+
 def document_errors(result, generator, request, public):
     """drf-spectacular postprocessing hook: the `Error` component and each operation's error answers."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components[ERROR] = ERROR_SCHEMA
     _non_blank_text(components)
+    _blank_urls(components)
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in {"get", "head", "options", *WRITES}:

@@ -27,7 +27,7 @@ class CoverUrlField(serializers.CharField):
     """`cover_url`: an http(s) URL or "" (unset), in answers and requests alike."""
 
     def __init__(self, **kwargs):
-        validators = [RegexValidator(COVER_URL_PATTERN, "Enter a valid http(s) URL.")]
+        validators = [RegexValidator(COVER_URL_PATTERN, "Enter a valid URL (http or https).")]
         super().__init__(max_length=COVER_URL_LENGTH, allow_blank=True, validators=validators, **kwargs)
 
 

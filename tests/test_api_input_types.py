@@ -73,14 +73,26 @@ def test_schema_documents_the_error_answers_of_every_operation():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     operations = [(m, p, op) for p, ops in schema["paths"].items() for m, op in ops.items()]
     assert len(operations) >= 12
+    components = schema["components"]["schemas"]
     for method, path, operation in operations:
         assert "503" in operation["responses"], (method, path)
         for status, response in operation["responses"].items():
-            if status.startswith(("4", "5")):
-                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+            if status.startswith(("4", "5")):  # the Error shape, or one an operation documents itself
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert {"code", "detail"} <= set(components[ref.rsplit("/", 1)[1]]["properties"]), (method, path)
     like = schema["paths"]["/api/v1/rooms/{id}/like/"]["post"]["responses"]
     assert {"400", "404", "409", "429", "503"} <= set(like)
     assert "Retry-After" in like["429"]["headers"]
     mine = schema["paths"]["/api/v1/rooms/mine/"]["get"]
     assert sorted(p["name"] for p in mine["parameters"]) == ["page", "page_size"]
     assert {"401", "403"} <= set(mine["responses"])
+
+
+def test_schema_says_which_room_fields_may_be_empty():
+    room = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]["Room"]["properties"]
+    for name, prop in room.items():  # every URL we answer: a URI, or "" when there is none
+        if "anyOf" in prop and prop["anyOf"][0].get("format") == "uri" or prop.get("format") == "uri":
+            assert {"type": "string", "enum": [""]} in prop.get("anyOf", []), name
+    assert {"type": "string", "enum": [""]} in room["cover_url"]["anyOf"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in room["close_reason"]["oneOf"]
+    assert room["started_at"]["nullable"] and room["play_urls"]["nullable"]

@@ -83,7 +83,7 @@ def test_2000_concurrent_likes_from_threads_end_as_exactly_2000(live_room):
     ("body", "content_type", "expected"),
     [
         ('{"count": 3}', "application/json", 3),
-        ('{"count": "3"}', "application/json", 3),
+        ('{"count": "3"}', "application/json", None),  # a number as text: the schema says integer
         ('{"count": 3.0}', "application/json", 3),
         ("", "application/json", 1),
         ("{}", "application/json", 1),
