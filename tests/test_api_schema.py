@@ -34,7 +34,7 @@ def unthrottled(settings, monkeypatch):
     settings.AXES_FAILURE_LIMIT = 1_000_000
 
 
-def schemathesis(live_server, *options):
+def schemathesis(live_server, workdir, *options):
     """Run `st run` over the live server's schema; (exit code, output, seconds)."""
     command = [
         str(Path(sys.executable).with_name("st")),
@@ -55,7 +55,7 @@ def schemathesis(live_server, *options):
         *options,
     ]
     started = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=workdir)
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
@@ -66,7 +66,7 @@ def summary(output):
 
 
 @pytest.mark.parametrize("caller", ["anonymous", "streamer"])
-def test_api_answers_as_its_schema_says(live_server, unthrottled, make_user, make_room, caller):
+def test_api_answers_as_its_schema_says(live_server, unthrottled, make_user, make_room, caller, tmp_path):
     streamer = make_user("schemathesis_streamer")
     make_room(streamer, Room.Status.LIVE)  # data for the list, the room and its counters
     make_room(make_user(), Room.Status.LIVE)  # a room the streamer does not own
@@ -76,7 +76,7 @@ def test_api_answers_as_its_schema_says(live_server, unthrottled, make_user, mak
         # The boundary cases (coverage phase) run once, as the streamer: the public operations take
         # the token and answer alike, and `ignored_auth` sends the others without it.
         options = ["--phases", "fuzzing,stateful"]
-    code, output, seconds = schemathesis(live_server, *options)
+    code, output, seconds = schemathesis(live_server, tmp_path, *options)  # its files stay out of the tree
     generated, closing = summary(output)
     print(f"schemathesis as {caller}: {generated} cases in {seconds:.1f} s\n{closing}")
     assert generated > 0, output
