@@ -65,8 +65,8 @@ def canonical_query_string(query_string):
 
 
 def canonical_query(query):
-    """The list's parameters as its filters and pagination read them, in one canonical text
-    (defaults filled in, `search` stripped, numbers as numbers): `?page=01`, `?page_size=020`,
+    """The list's parameters as its filters and pagination read them, in one canonical form, a
+    sorted tuple of (name, value) (defaults filled in, `search` stripped, numbers as numbers): `?page=01`, `?page_size=020`,
     `?search=%20` and `?page=1` all give the same. None when the list would refuse the query
     (DRF then answers the 400). Cheap: the filters' own form fields, no FilterSet."""
     if not set(query) <= {*RoomFilter.base_filters, *PAGE_PARAMS} or any(
@@ -85,4 +85,4 @@ def canonical_query(query):
     except (ValidationError, forms.ValidationError):
         return None
     values["ordering"] = values["ordering"] or DEFAULT_ORDERING
-    return repr(sorted(values.items()))  # unambiguous, and cheaper than urlencode
+    return tuple(sorted(values.items()))

@@ -109,9 +109,9 @@ class PageCache(_Entry):
 
     def __init__(self, request, query):
         # The host as sent: a host Django refuses never gets a page stored, so it only ever misses.
-        page = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}?{query}"
+        page = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}?{query!r}"
         self.field = "list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
-        self.keeps_stale = "search=" not in meta.get("QUERY_STRING", "")
+        self.keeps_stale = not dict(query)["search"]  # a search's answer is not kept stale
 
     @classmethod
     def for_request(cls, request):
