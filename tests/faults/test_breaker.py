@@ -84,7 +84,7 @@ def test_throttled_endpoints_answer_while_redis_is_down(cache_on_app_redis, redi
 def test_a_like_drf_handles_is_a_503_with_retry_after(redis_server, api, make_room, make_user):
     room = make_room(make_user(), Room.Status.LIVE)
     redis_server.stop()
-    for body in ({"count": "2"}, {"count": 2}):  # DRF's path (text), then the fast path
+    for body in ({"count": 2.0}, {"count": 2}):  # DRF's path (a whole float), then the fast path
         response = api.post(f"/api/v1/rooms/{room.pk}/like/", body, format="json")
         assert response.status_code == 503
         assert response.json()["code"] == "unavailable"
