@@ -107,11 +107,14 @@ class _Entry:
 class PageCache(_Entry):
     """The cache entry of one list request: `get()` first, then `set()` after a miss."""
 
-    def __init__(self, request, query):
+    def __init__(self, request, query=None):
+        """`query`: the request's `canonical_query_string` (worked out here when not given)."""
+        if query is None:
+            query = canonical_query_string(request.META.get("QUERY_STRING", "")) or ()
         # The host as sent: a host Django refuses never gets a page stored, so it only ever misses.
         page = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}?{query!r}"
         self.field = "list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
-        self.keeps_stale = not dict(query)["search"]  # a search's answer is not kept stale
+        self.keeps_stale = not dict(query).get("search")  # a search's answer is not kept stale
 
     @classmethod
     def for_request(cls, request):
