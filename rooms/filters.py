@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from .models import Room
-from .pagination import LIST_PAGE_PARAMS, PAGE_PARAMS, RoomPagination, positive_int, reject_unknown_params
+from .pagination import LIST_PAGE_PARAMS, RoomPagination, positive_int, reject_unknown_params
 
 BIGINT = 2**63 - 1  # the largest id PostgreSQL stores
 
@@ -66,19 +66,25 @@ def canonical_query_string(query_string):
 
 def canonical_query(query):
     """The list's parameters as its filters and pagination read them, in one canonical form, a
-    sorted tuple of (name, value) (defaults filled in, `search` stripped, numbers as numbers): `?page=01`, `?page_size=020`,
-    `?search=%20` and `?page=1` all give the same. None when the list would refuse the query
-    (DRF then answers the 400). Cheap: the filters' own form fields, no FilterSet."""
-    if not set(query) <= {*RoomFilter.base_filters, *PAGE_PARAMS} or any(
+    sorted tuple of (name, value): defaults filled in, `search` stripped, numbers as numbers. So
+    `?page=01` and `?page=1` give the same, and `?page_size=020`, `?search=%20` and no query give
+    the same. Whether `page` is sent at all still counts: with it the list pages by number, without
+    it by cursor (`rooms.cursors`), and their `next` links differ. A cursor is kept as sent. None
+    when the list would refuse the query (DRF then answers the 400). Cheap: the filters' own form
+    fields, no FilterSet."""
+    if not set(query) <= {*RoomFilter.base_filters, *LIST_PAGE_PARAMS} or any(
         len(values) > 1 for _, values in query.lists()
     ):
         return None
+    if "page" in query and "cursor" in query:
+        return None
     try:
         values = {
-            "page": positive_int(query.get("page"), "page", 1),
+            "page": positive_int(query["page"], "page", 1) if "page" in query else None,
             "page_size": positive_int(
                 query.get("page_size"), "page_size", RoomPagination.page_size, RoomPagination.max_page_size
             ),
+            "cursor": query.get("cursor"),
         }
         for name, room_filter in RoomFilter.base_filters.items():
             values[name] = room_filter.field.clean(query.get(name))

@@ -14,15 +14,33 @@ def cached_pages():
     return [field for field in get_redis().hkeys(key("answers")) if field.startswith(b"list:")]
 
 
-def test_equivalent_queries_share_one_entry(api, list_cache, live_room, django_assert_num_queries):
-    first = api.get(f"{URL}?page=1")
-    assert first.status_code == 200 and len(cached_pages()) == 1
-    for query in ("page=01", "page_size=020", "search=%20", "", "ordering=-started_at&page=1&page_size=20"):
+@pytest.mark.parametrize(
+    "first, equivalents",
+    [
+        (
+            "page=1",
+            ["page=01", "page=1&page_size=020", "page=1&search=%20", "ordering=-started_at&page=+1&page_size=20"],
+        ),
+        ("", ["page_size=020", "search=%20", "ordering=-started_at&page_size=20", "search=&owner="]),
+    ],
+    ids=["by-page-number", "by-cursor"],
+)
+def test_equivalent_queries_share_one_entry(api, list_cache, live_room, django_assert_num_queries, first, equivalents):
+    answer = api.get(f"{URL}?{first}")
+    assert answer.status_code == 200 and len(cached_pages()) == 1
+    for query in equivalents:
         with django_assert_num_queries(0):
             again = api.get(f"{URL}?{query}")
         assert again.status_code == 200, query
-        assert again.json()["results"] == first.json()["results"]
+        assert again.content == answer.content
     assert len(cached_pages()) == 1
+
+
+def test_paging_by_number_and_by_cursor_are_cached_apart(api, list_cache, live_room):
+    """`?page=1` pages by number (`next`: ?page=2), no `page` by cursor: not the same answer."""
+    api.get(f"{URL}?page=1")
+    api.get(URL)
+    assert len(cached_pages()) == 2
 
 
 def test_different_queries_get_entries_of_their_own(api, list_cache, live_room):
@@ -32,7 +50,16 @@ def test_different_queries_get_entries_of_their_own(api, list_cache, live_room):
 
 
 def test_a_query_the_list_refuses_has_no_entry_and_still_gets_its_400(api, list_cache, live_room):
-    for query in ("page=0", "page_size=101", "owner=0", "ordering=title", "colour=red", "search=" + "x" * 65):
+    refused = (
+        "page=0",
+        "page_size=101",
+        "owner=0",
+        "ordering=title",
+        "colour=red",
+        "search=" + "x" * 65,
+        "page=1&cursor=x",
+    )
+    for query in refused:
         assert canonical_query(QueryDict(query)) is None, query
         assert api.get(f"{URL}?{query}").status_code == 400, query
     assert cached_pages() == []
