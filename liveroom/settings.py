@@ -242,6 +242,17 @@ ZOMBIE_CHECKS_PER_SWEEP = env_int("ZOMBIE_CHECKS_PER_SWEEP", 50, minimum=1)
 RECONNECT_WINDOW = env_int("RECONNECT_WINDOW", 60, minimum=0)
 PENDING_TTL = env_int("PENDING_TTL", 30 * 60, minimum=1)
 COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
+# Viewers (SPEC §5): the watch page heartbeats every HEARTBEAT_INTERVAL; silent for VIEWER_TIMEOUT,
+# a viewer stops counting. Xiaozhibo apps send no heartbeat: their viewers count until QuitGroup,
+# the room's end, or XIAOZHIBO_VIEWER_TIMEOUT after their last EnterGroup.
+HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 20, minimum=1)
+VIEWER_TIMEOUT = env_int("VIEWER_TIMEOUT", 50, minimum=1)
+if VIEWER_TIMEOUT <= HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured(
+        f"VIEWER_TIMEOUT={VIEWER_TIMEOUT} must be longer than HEARTBEAT_INTERVAL={HEARTBEAT_INTERVAL}:"
+        " a viewer would drop out between two heartbeats."
+    )
+XIAOZHIBO_VIEWER_TIMEOUT = env_int("XIAOZHIBO_VIEWER_TIMEOUT", 4 * 3600, minimum=1)
 CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
 CALLBACK_LOG_DAYS = env_int("CALLBACK_LOG_DAYS", 30, minimum=1)  # days the callback log is kept
 # A callback's event time may lie at most this far ahead of our clock (and never after its `t`).

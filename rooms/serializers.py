@@ -31,6 +31,8 @@ class RoomSerializer(serializers.ModelSerializer):
             "close_reason",
             "owner",
             "viewer_count",
+            "view_count",
+            "peak_viewer_count",
             "like_count",
             "created_at",
             "started_at",
@@ -82,8 +84,27 @@ class LikeSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=1, max_value=50, default=1)
 
 
+class ViewerTokenSerializer(StrictSerializer):
+    viewer_token = serializers.CharField(max_length=200, help_text="The token `join` returned.")
+
+
 class ViewerCountSerializer(serializers.Serializer):
-    viewer_count = serializers.IntegerField()
+    viewer_count = serializers.IntegerField(min_value=0, help_text="Watching now.")
+
+
+class JoinSerializer(ViewerCountSerializer):
+    viewer_token = serializers.CharField(
+        help_text="Opaque, signed: this room and this viewer (the user when signed in, else a new anonymous viewer)."
+    )
+    heartbeat_interval = serializers.IntegerField(
+        min_value=1, help_text="Seconds between heartbeats; a viewer silent for VIEWER_TIMEOUT stops counting."
+    )
+
+
+class CounterErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="Validation errors only: the messages of each field.")
 
 
 class LikeCountSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -22,28 +22,22 @@ from .filters import RoomFilter
 from .models import Room, RoomEvent
 from .pagination import PAGE_PARAMS, RoomPagination, reject_unknown_params
 from .serializers import (
-    LikeCountSerializer,
-    LikeSerializer,
     RoomInputSerializer,
     RoomSerializer,
     RoomUpdateSerializer,
     RoomWithPushUrlSerializer,
-    ViewerCountSerializer,
 )
-from .throttling import CounterThrottle
 
 OWNER_ACTIONS = {"partial_update", "live", "destroy", "push_url"}
-# Authenticated only when they need to know who asks (a cached answer or a like never does).
-LAZY_AUTH_ACTIONS = {"list", "retrieve", "join", "like"}
-COUNTER_ACTIONS = {"join", "like"}
+# Authenticated only when they need to know who asks (a cached answer never does).
+# join / heartbeat / leave / like are `rooms.counter_views`.
+LAZY_AUTH_ACTIONS = {"list", "retrieve"}
 THROTTLE_SCOPES = {
     "create": "room_write",
     "partial_update": "room_write",
     "live": "room_write",
     "destroy": "room_write",
     "push_url": "room_write",
-    "join": "counter",
-    "like": "counter",
 }
 
 
@@ -147,8 +141,6 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             super().perform_authentication(request)
 
     def get_throttles(self):
-        if self.action in COUNTER_ACTIONS:
-            return [] if counters.uses_redis() else [CounterThrottle()]
         self.throttle_scope = THROTTLE_SCOPES.get(self.action)
         return [ScopedRateThrottle()] if self.throttle_scope else []
 
@@ -273,33 +265,6 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def push_url(self, request, pk=None):
         room = self._owned_open_room()
         return Response(RoomWithPushUrlSerializer(room, context=self.get_serializer_context()).data)
-
-    @extend_schema(request=None, responses={202: ViewerCountSerializer, 503: UNAVAILABLE})
-    @action(detail=True, methods=["post"])
-    def join(self, request, pk=None):
-        return Response({"viewer_count": self._increment("viewer_count", 1)}, status=status.HTTP_202_ACCEPTED)
-
-    @extend_schema(request=LikeSerializer, responses={202: LikeCountSerializer, 503: UNAVAILABLE})
-    @action(detail=True, methods=["post"])
-    def like(self, request, pk=None):
-        amount = self._validated(LikeSerializer)["count"]
-        return Response({"like_count": self._increment("like_count", amount)}, status=status.HTTP_202_ACCEPTED)
-
-    def _increment(self, field, amount):
-        throttle = CounterThrottle().redis_spec(self.request) if counters.uses_redis() else None
-        try:
-            value = counters.increment(int(self.kwargs["pk"]), field, amount, throttle=throttle)
-        except counters.Throttled as exc:
-            raise Throttled(wait=exc.wait)
-        if value is None:
-            raise self.not_live_error(self.kwargs["pk"])
-        return value
-
-    def not_live_error(self, pk):
-        """The error for a join / like that found the room not live: 404 (raised) for an unknown
-        room, else the 409 to raise."""
-        room = get_object_or_404(Room, pk=pk)
-        return Conflict("This room is not live.", code="room_not_live") if room.is_open else room_conflict(room)
 
     def _serialized(self, room):
         return self.get_serializer(counters.with_pending([room])[0]).data
