@@ -20,7 +20,7 @@ Redis mode: Redis holds the current counts of live rooms and the database follow
     counts       hash  "{id}:viewer_count", ":like_count", ":peak", ":views", ":vbase" (views the
                        HyperLogLog does not hold, after a Redis restart) and ":seq" (grows with
                        every change)
-    viewers:{id} zset  viewer → the time (Redis's clock) they stop counting
+    viewers:{id} zset  viewer → the time they stop counting (Redis's clock, ms)
     views:{id}   HLL   every viewer so far; PFCOUNT's standard error is 0.81 %
     live         set   ids of live rooms: only they accept changes
     ready        key   present while `live` is trusted; gone after a Redis restart, expires after a while
