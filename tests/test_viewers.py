@@ -320,6 +320,17 @@ def test_join_heartbeat_leave_and_like_cost_no_query_and_one_redis_round_trip(
     assert len(redis_round_trips) == 3
 
 
+def test_join_all_counts_many_viewers_in_few_round_trips(live_room, mode, redis_round_trips):
+    counters.like(live_room.pk, 1)
+    redis_round_trips.clear()
+    viewers = [counters.new_viewer() for _ in range(25)]
+    assert counters.join_all(live_room.pk, viewers + viewers[:5], batch=10) == 25
+    if mode == "redis":
+        # the first alone, then 29 in 3 pipelines (each with redis-py's check that the script is loaded)
+        assert len(redis_round_trips) <= 1 + 3 * 2
+    assert counters.heartbeat(live_room.pk, viewers[0]) == 25
+
+
 def test_expiry_trims_only_what_is_due(live_room, settings, redis_round_trips):
     """A change on a room with many viewers removes the expired ones and leaves the rest alone:
     the room's set is never walked viewer by viewer from Python."""
