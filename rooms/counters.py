@@ -173,10 +173,13 @@ def join_all(room_id, viewers, *, batch=1000) -> int:
             count = join(room_id, viewer)
         return count
     for start in range(1, len(viewers), batch):
+        chunk = viewers[start : start + batch]
         pipe = get_redis().pipeline(transaction=False)
-        for viewer in viewers[start : start + batch]:
+        for viewer in chunk:
             _change(room_id, "join", viewer, settings.VIEWER_TIMEOUT, None, client=pipe)
-        count = pipe.execute()[-1][0]
+        for viewer, (count,) in zip(chunk, pipe.execute(), strict=True):
+            if count < 0:  # the live set expired or lost the room meanwhile: the one-by-one path heals it
+                count = join(room_id, viewer)
     return count
 
 
