@@ -62,6 +62,8 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
         "status",
         "close_reason",
         "viewer_count",
+        "view_count",
+        "peak_viewer_count",
         "like_count",
         "created_at",
         "started_at",

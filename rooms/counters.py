@@ -318,10 +318,12 @@ def sync_live() -> bool:
 
     Rooms that left it lose their viewers and are marked dirty, so the next flush writes and
     drops their counts. Also sets watching now to 0 in the database for any room not live that
-    still shows viewers (in both modes): a room's end is never left showing a crowd.
+    still shows viewers (in both modes): a room's end is never left showing a crowd. Embedded
+    mode: drops the viewer rows of rooms that ended.
     """
     Room.objects.filter(status__in=[s for s in Room.Status if s != LIVE], viewer_count__gt=0).update(viewer_count=0)
     if not uses_redis():
+        RoomViewer.objects.filter(room__status__in=FINAL).delete()  # those a missed signal left
         return True
     for _ in range(3):
         gen = get_redis().get(_key("gen"))

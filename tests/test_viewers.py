@@ -186,6 +186,7 @@ def test_a_missed_end_signal_still_resets_the_count(api, live_room, mode):
     tasks.flush_counters()
     assert stored(live_room, "viewer_count", "view_count") == (0, 1)
     assert join_status(api, live_room) == 409
+    assert not RoomViewer.objects.filter(room=live_room).exists()
 
 
 def join_status(api, room):
