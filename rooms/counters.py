@@ -7,8 +7,9 @@ client is signed in, per address otherwise: `client()`).
 
 Viewers. `viewer_count` is who is watching now. A viewer is `u<user id>` (all of a user's tabs
 and devices are one viewer) or `a<random>` for an anonymous one; `join` names them in a signed
-`viewer_token` for the room (`token_for` / `viewer_of`). A viewer counts until the time their
-last join or heartbeat gave them (VIEWER_TIMEOUT ahead), or until they leave. `view_count`
+`viewer_token` for the room (`token_for` / `viewer_of`). A viewer counts until the latest time a
+join or heartbeat gave them (VIEWER_TIMEOUT ahead; an EnterGroup, XIAOZHIBO_VIEWER_TIMEOUT), or
+until they leave. `view_count`
 counts each viewer of the room once; `peak_viewer_count` is the most watching at once. A room
 that leaves live has nobody watching; its views and peak stay.
 
@@ -427,7 +428,7 @@ def _viewer_db(room_id, op, viewer, timeout):
         new = False
         if op == "leave":
             seen.filter(expires_at__gt=now).update(expires_at=now)
-        elif not seen.update(expires_at=now + timedelta(seconds=timeout)):
+        elif not seen.update(expires_at=Greatest(F("expires_at"), now + timedelta(seconds=timeout))):
             RoomViewer.objects.create(room_id=room_id, viewer=viewer, expires_at=now + timedelta(seconds=timeout))
             new = True
         count = RoomViewer.objects.filter(room_id=room_id, expires_at__gt=now).count()

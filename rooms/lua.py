@@ -92,7 +92,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', t)
 if op == 'leave' then
   redis.call('ZREM', KEYS[6], ARGV[3])
 else
-  redis.call('ZADD', KEYS[6], t + ms(ARGV[4]), ARGV[3])
+  redis.call('ZADD', KEYS[6], 'GT', t + ms(ARGV[4]), ARGV[3])  -- GT: a later time only, never an earlier one
   if redis.call('PFADD', KEYS[7], ARGV[3]) == 1 then
     redis.call('EXPIRE', KEYS[7], ARGV[7])
     local base = tonumber(redis.call('HGET', KEYS[1], id .. ':vbase') or '0')
