@@ -4,7 +4,8 @@ They are the API's hottest requests, and DRF's request cycle (request wrapping, 
 negotiation, per-request authenticator / permission / throttle objects, the renderer) would cost
 them more than their work: so `dispatch` reads the JSON body, calls the counter, and answers
 JSON bytes itself. They are still APIViews so that DRF describes them in the schema from `post`,
-and every error goes through the project's exception handler, so it looks like any other.
+and every error goes through the project's exception handler, so it looks like any other (Redis
+unreachable: 503 with Retry-After).
 
 Who asks matters only for a join (a user is one viewer however many tabs) and the throttle (per
 user when signed in): a join / like with credentials authenticates them (Token or session, with
@@ -37,7 +38,7 @@ from .serializers import (
     ViewerCountSerializer,
     ViewerTokenSerializer,
 )
-from .views import room_conflict
+from .views import UNAVAILABLE, room_conflict
 
 
 def _error(description):
@@ -48,6 +49,7 @@ ERRORS = {
     404: _error("No such room (`not_found`)."),
     409: _error("The room is not live: `room_not_live` (not yet, or interrupted), `room_closed`, `room_banned`."),
     429: _error("Too many counter changes from this user or address (`throttled`); see Retry-After."),
+    503: UNAVAILABLE,
 }
 BODY_ERRORS = {
     400: _error("Invalid body (`invalid` naming the field, `parse_error`); a viewer_token not signed for this room."),

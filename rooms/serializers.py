@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
-from liveroom.serializers import StrictSerializer
+from liveroom.serializers import ErrorSerializer, StrictSerializer
 
 from . import stream_urls
 from .models import Room
@@ -101,9 +101,7 @@ class JoinSerializer(ViewerCountSerializer):
     )
 
 
-class CounterErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
+class CounterErrorSerializer(ErrorSerializer):
     fields = serializers.DictField(required=False, help_text="Validation errors only: the messages of each field.")
 
 
