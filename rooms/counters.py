@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.dispatch import receiver
 
+from liveroom import metrics
 from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
 from . import lua
@@ -66,14 +67,18 @@ def increment(room_id: int, field: str, amount: int = 1, *, throttle=None) -> in
     if field not in FIELDS:
         raise ValueError(f"unknown counter {field!r}")
     if not uses_redis():
-        return _increment_db(room_id, field, amount)
-    value = _change(room_id, field, amount, throttle)
-    if value == UNKNOWN:
-        sync_live()
-        value = _change(room_id, field, amount, None)
-    if value == NOT_LIVE and _load_if_live(room_id):
-        value = _change(room_id, field, amount, None)
-    return value if value >= 0 else None
+        value = _increment_db(room_id, field, amount)
+    else:
+        value = _change(room_id, field, amount, throttle)
+        if value == UNKNOWN:
+            sync_live()
+            value = _change(room_id, field, amount, None)
+        if value == NOT_LIVE and _load_if_live(room_id):
+            value = _change(room_id, field, amount, None)
+        value = value if value >= 0 else None
+    if value is not None:
+        metrics.counted(field, amount)
+    return value
 
 
 def with_pending(rooms):
@@ -252,3 +257,12 @@ def _follow_status(sender, room_id, old_status, new_status, **kwargs):
             get_redis().pipeline().srem(_key("live"), room_id).sadd(_key("dirty"), room_id).execute()
     except redis.RedisError:
         log.warning("live set not updated for room %s; the next sync repairs it", room_id, exc_info=True)
+
+
+def unflushed_rooms() -> int:
+    """How many rooms have changes Redis holds that no flush has committed yet (0 without Redis)."""
+    if not uses_redis():
+        return 0
+    client = get_redis()
+    names = [_key("dirty"), *client.smembers(_key("batches"))]
+    return len(client.sunion(names)) if len(names) > 1 else client.scard(_key("dirty"))

@@ -8,6 +8,7 @@ another format asked for, an odd body. Errors go through the same exception hand
 
 import json
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from rest_framework.exceptions import Throttled
 from rest_framework.renderers import JSONRenderer
@@ -34,6 +35,8 @@ def answer(view, request, pk):
             view.response_cache = listcache.PageCache.for_request(request)
         elif action == "retrieve":
             view.response_cache = listcache.RoomCache.for_room(pk)
+            if _has_credentials(request):
+                return None  # it may be the owner, whose answer carries the stream's health (never cached)
         if view.response_cache is not None and (body := _cached(view)) is not None:
             return httpcache.public_json(request, body, view.response_cache.etag)
     return None
@@ -75,6 +78,10 @@ def _error(view, request, exc):
     response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
     response.renderer_context = {}
     return response
+
+
+def _has_credentials(request):
+    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
 def _plain_json(request):

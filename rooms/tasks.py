@@ -1,5 +1,8 @@
+import time
+
 from celery import shared_task
 
+from liveroom import metrics
 from liveroom.beat import once_per_interval
 
 from . import counters, sweeper
@@ -11,7 +14,9 @@ def flush_counters():
 
     Beat runs it every COUNTER_FLUSH_INTERVAL. Safe to kill and to overlap (see `rooms.counters`).
     """
+    started = time.time()
     written = counters.flush()
+    metrics.flush_done(started, written)
     counters.sync_live()
     return written
 

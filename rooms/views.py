@@ -1,6 +1,7 @@
 import re
 
 from django import db
+from django.core.exceptions import ObjectDoesNotExist
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -27,6 +28,7 @@ from .serializers import (
     RoomInputSerializer,
     RoomSerializer,
     RoomUpdateSerializer,
+    RoomWithHealthSerializer,
     RoomWithPushUrlSerializer,
     ViewerCountSerializer,
 )
@@ -52,6 +54,16 @@ UNAVAILABLE = OpenApiResponse(
     description="`unavailable`: what the answer needs cannot be reached right now (Redis for the counts; the"
     " database, for an answer not cached); try again after `Retry-After` seconds.",
 )
+
+
+def stream_health(room):
+    """The room's latest stream health (see `monitoring.health`), None before the first check."""
+    from monitoring.health import as_dict  # the health is kept by the app above this one
+
+    try:
+        return as_dict(room.health)
+    except ObjectDoesNotExist:
+        return None
 
 
 class StreamerBannedError(PermissionDenied):
@@ -196,10 +208,14 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = self.get_paginated_response(self.get_serializer(self.paginator.with_counts(page), many=True).data).data
         return self._cached(data)
 
-    @extend_schema(parameters=CACHE_HEADERS, responses={200: RoomSerializer, 304: NOT_MODIFIED, 503: UNAVAILABLE})
+    @extend_schema(
+        parameters=CACHE_HEADERS, responses={200: RoomWithHealthSerializer, 304: NOT_MODIFIED, 503: UNAVAILABLE}
+    )
     def retrieve(self, request, *args, **kwargs):
         """One room; a live room is the same for everyone, so it is cached like a list page."""
         room = self.get_object()
+        if room.owner_id == request.user.pk:  # the owner also sees the stream's health
+            return Response({**self._serialized(room), "health": stream_health(room)})
         return self._cached(self._serialized(room), cache=room.status == Room.Status.LIVE)
 
     def _cached(self, data, cache=True):

@@ -1,0 +1,140 @@
+"""Stream health (SPEC §16): the once-a-minute check, push exceptions, and the `degraded` rule.
+
+The rule, per live room, from the cloud's latest figures:
+- `low_fps`: the frame rate received is under 80 % of what the encoder declared, or under
+  15 fps when it declared none (viewers see stutter);
+- `low_bitrate`: the video bitrate received is under 50 % of what the encoder declared (only
+  when declared: a still picture needs far fewer bits than a busy one, so the margin is wide);
+- `push_exception`: Tencent reported a push exception (event 321: timestamps jumping, frame
+  gaps over 3 s, codec changes, ...) within the last two check intervals.
+A room with any of these is `degraded`.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+import livecloud
+from liveroom import metrics
+from rooms.models import Room
+
+from .models import StreamHealth
+
+logger = logging.getLogger(__name__)
+
+FPS_SHARE = 0.8
+MIN_FPS = 15
+BITRATE_SHARE = 0.5
+HEALTH_FIELDS = ["fps", "kbps", "resolution", "declared_fps", "declared_kbps", "degraded", "problems", "checked_at"]
+
+
+def problems(info, *, exception_at=None, now=None) -> list[str]:
+    """What is wrong with a stream's figures (`livecloud.PushInfo` or a StreamHealth), by the rule above."""
+    found = []
+    if info.fps is not None:
+        floor = FPS_SHARE * info.declared_fps if info.declared_fps else MIN_FPS
+        if info.fps < floor:
+            found.append("low_fps")
+    if info.kbps is not None and info.declared_kbps and info.kbps < BITRATE_SHARE * info.declared_kbps:
+        found.append("low_bitrate")
+    if exception_at and exception_at >= (now or timezone.now()) - exception_window():
+        found.append("push_exception")
+    return found
+
+
+def exception_window():
+    return timedelta(seconds=2 * settings.SWEEP_INTERVAL)
+
+
+def check(client=None) -> dict:
+    """One check: a DescribeLiveStreamPushInfoList call, each live room's health written.
+
+    Returns {"streams", "rooms", "degraded"} or {"cloud_error"}; never raises for cloud failures
+    (the previous figures stay, with their `checked_at`).
+    """
+    started = time.perf_counter()
+    try:
+        infos = (client or livecloud.get_client()).push_info()
+    except livecloud.CloudError as exc:
+        metrics.health_checked("cloud_error")
+        logger.warning("stream health: cloud call failed: %s", exc)
+        return {"cloud_error": str(exc)}
+    now = timezone.now()
+    by_stream = {info.stream_id: info for info in infos}
+    rooms = dict(
+        Room.objects.filter(status=Room.Status.LIVE, stream_id__in=list(by_stream)).values_list("stream_id", "pk")
+    )
+    exceptions = dict(
+        StreamHealth.objects.filter(room_id__in=rooms.values(), exception_at__gte=now - exception_window()).values_list(
+            "room_id", "exception_at"
+        )
+    )
+    rows = []
+    for stream_id, room_id in rooms.items():
+        info = by_stream[stream_id]
+        found = problems(info, exception_at=exceptions.get(room_id), now=now)
+        rows.append(
+            StreamHealth(
+                room_id=room_id,
+                fps=info.fps,
+                kbps=info.kbps,
+                resolution=info.resolution,
+                declared_fps=info.declared_fps,
+                declared_kbps=info.declared_kbps,
+                degraded=bool(found),
+                problems=found,
+                checked_at=now,
+            )
+        )
+    StreamHealth.objects.bulk_create(
+        rows, batch_size=2000, update_conflicts=True, unique_fields=["room"], update_fields=HEALTH_FIELDS
+    )
+    metrics.health_checked("ok")
+    degraded = sum(row.degraded for row in rows)
+    logger.info("stream health: %d streams, %d live rooms, %d degraded", len(infos), len(rows), degraded)
+    return {"streams": len(infos), "rooms": len(rows), "degraded": degraded, "seconds": time.perf_counter() - started}
+
+
+def record_push_exception(room, *, exception_type, detail, count, at=None) -> bool:
+    """Event 321 for a live room: kept on its health, which turns degraded. False when not live."""
+    if room.status != Room.Status.LIVE:
+        return False
+    at = at or timezone.now()
+    metrics.push_exception(exception_type)
+    health, _ = StreamHealth.objects.get_or_create(room=room)
+    found = [p for p in health.problems if p != "push_exception"] + ["push_exception"]
+    StreamHealth.objects.filter(pk=room.pk).update(
+        exception_type=exception_type,
+        exception_detail=detail[:255],
+        exception_count=count,
+        exception_at=at,
+        degraded=True,
+        problems=found,
+    )
+    return True
+
+
+def as_dict(health) -> dict:
+    """The owner's view of a room's health (GET /rooms/{id}/ `health`)."""
+    exception = None
+    if health.exception_at:
+        exception = {
+            "type": health.exception_type,
+            "detail": health.exception_detail,
+            "count": health.exception_count,
+            "at": health.exception_at.isoformat().replace("+00:00", "Z"),
+        }
+    return {
+        "fps": health.fps,
+        "kbps": health.kbps,
+        "resolution": health.resolution,
+        "declared_fps": health.declared_fps,
+        "declared_kbps": health.declared_kbps,
+        "degraded": health.degraded,
+        "problems": health.problems,
+        "checked_at": health.checked_at.isoformat().replace("+00:00", "Z") if health.checked_at else None,
+        "exception": exception,
+    }
