@@ -37,6 +37,9 @@ class StreamHealthInline(admin.StackedInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("rooms.view_room")  # whoever sees the room sees its health
+
 
 @admin.register(Operations)
 class OperationsAdmin(admin.ModelAdmin):
