@@ -10,11 +10,13 @@ The rule, per live room, from the cloud's latest figures:
 A room with any of these is `degraded`.
 """
 
+import json
 import logging
 import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 import livecloud
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 FPS_SHARE = 0.8
 MIN_FPS = 15
 BITRATE_SHARE = 0.5
+FIGURES = ["fps", "kbps", "resolution", "declared_fps", "declared_kbps"]
 HEALTH_FIELDS = ["fps", "kbps", "resolution", "declared_fps", "declared_kbps", "degraded", "problems", "checked_at"]
 
 
@@ -64,38 +67,60 @@ def check(client=None) -> dict:
         return {"cloud_error": str(exc)}
     now = timezone.now()
     by_stream = {info.stream_id: info for info in infos}
-    rooms = dict(
-        Room.objects.filter(status=Room.Status.LIVE, stream_id__in=list(by_stream)).values_list("stream_id", "pk")
-    )
-    exceptions = dict(
-        StreamHealth.objects.filter(room_id__in=rooms.values(), exception_at__gte=now - exception_window()).values_list(
-            "room_id", "exception_at"
-        )
-    )
-    rows = []
+    live = Room.objects.filter(status=Room.Status.LIVE).values_list("stream_id", "pk")
+    rooms = {stream_id: pk for stream_id, pk in live if stream_id in by_stream}
+    recent = StreamHealth.objects.filter(room__status=Room.Status.LIVE, exception_at__gte=now - exception_window())
+    exceptions = dict(recent.values_list("room_id", "exception_at"))
+    rows = []  # (room id, the stream's figures, its problems)
     for stream_id, room_id in rooms.items():
         info = by_stream[stream_id]
-        found = problems(info, exception_at=exceptions.get(room_id), now=now)
-        rows.append(
-            StreamHealth(
-                room_id=room_id,
-                fps=info.fps,
-                kbps=info.kbps,
-                resolution=info.resolution,
-                declared_fps=info.declared_fps,
-                declared_kbps=info.declared_kbps,
-                degraded=bool(found),
-                problems=found,
-                checked_at=now,
-            )
-        )
-    StreamHealth.objects.bulk_create(
-        rows, batch_size=2000, update_conflicts=True, unique_fields=["room"], update_fields=HEALTH_FIELDS
-    )
+        rows.append((room_id, info, problems(info, exception_at=exceptions.get(room_id), now=now)))
+    _upsert(rows, now)
     metrics.health_checked("ok")
-    degraded = sum(row.degraded for row in rows)
+    degraded = sum(bool(found) for _, _, found in rows)
     logger.info("stream health: %d streams, %d live rooms, %d degraded", len(infos), len(rows), degraded)
     return {"streams": len(infos), "rooms": len(rows), "degraded": degraded, "seconds": time.perf_counter() - started}
+
+
+def _upsert(rows, now):
+    """Write the rows' health fields (the exception fields stay): one statement on PostgreSQL."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        StreamHealth.objects.bulk_create(
+            [
+                StreamHealth(room_id=room_id, **_figures(info), degraded=bool(found), problems=found, checked_at=now)
+                for room_id, info, found in rows
+            ],
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["room"],
+            update_fields=HEALTH_FIELDS,
+        )
+        return
+    table = connection.ops.quote_name(StreamHealth._meta.db_table)
+    columns = ", ".join(["room_id", *HEALTH_FIELDS[:-1]])
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in HEALTH_FIELDS)
+    infos = [info for _, info, _ in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, checked_at, exception_detail)"
+            " SELECT r, f, k, res, df, dk, d, p::jsonb, %s, ''"
+            " FROM unnest(%s::bigint[], %s::float8[], %s::int[], %s::text[], %s::float8[], %s::int[], %s::bool[],"
+            " %s::text[]) AS u(r, f, k, res, df, dk, d, p)"
+            f" ON CONFLICT (room_id) DO UPDATE SET {updates}",
+            [
+                now,
+                [room_id for room_id, _, _ in rows],
+                *([getattr(info, name) for info in infos] for name in FIGURES),
+                [bool(found) for _, _, found in rows],
+                [json.dumps(found) for _, _, found in rows],
+            ],
+        )
+
+
+def _figures(info):
+    return {name: getattr(info, name) for name in FIGURES}
 
 
 def record_push_exception(room, *, exception_type, detail, count, at=None) -> bool:

@@ -161,3 +161,12 @@ def test_bans_awaiting_the_cloud_are_counted(
 
     services.ban_room(live_room, moderator=moderator, reason="spam")  # its enforcement task never ran here
     assert value(scrape(client), "liveroom_bans_awaiting_enforcement") == 1
+
+
+def test_a_scrape_costs_four_queries_and_three_redis_round_trips(
+    client, live_room, metrics_open, django_assert_num_queries, redis_round_trips, settings
+):
+    with django_assert_num_queries(4):  # rooms by status, live rooms' viewers, bans awaiting, degraded streams
+        client.get("/metrics")
+    if settings.REDIS_URL:
+        assert len(redis_round_trips) == 3  # the live rooms' pending counts, the unflushed rooms (2)

@@ -167,3 +167,9 @@ def test_simulator_sends_event_321(live_simulator, make_room, streamer):
     r = requests.post(f"{live_simulator.url}/sim/streams/{room.stream_id}/exception", json={"type": 5}, timeout=10)
     assert r.status_code == 200 and r.json()["callbacks"][0]["results"] == [200]
     assert StreamHealth.objects.get(room=room).exception_type == 5
+
+
+def test_a_check_costs_one_cloud_call_and_three_queries(simulator, pushed, django_assert_num_queries):
+    with django_assert_num_queries(3):  # live rooms of the online streams, recent exceptions, one upsert
+        assert health.check()["rooms"] == 1
+    assert len(simulator.calls("DescribeLiveStreamPushInfoList")) == 1
