@@ -101,7 +101,7 @@ class LegacyClient:
                 infos.append(
                     PushInfo(entry.get("stream_name", ""), positive(entry.get("fps")), speed and speed // 1000)
                 )
-            pages = -(-int(output.get("stream_count") or 0) // STAT_PAGE_SIZE)
+            pages = -(-(positive(output.get("stream_count"), int) or 0) // STAT_PAGE_SIZE)
             page += 1
         return infos
 
