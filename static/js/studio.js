@@ -199,6 +199,7 @@
   const initial = JSON.parse(document.getElementById("studio-room").textContent);
   if (initial) {
     showRoom(initial);
-    pollTimer = setTimeout(poll, intervalMs);
+    // a live room's stream health comes with the API's answer: ask for it at once
+    pollTimer = setTimeout(poll, initial.status === "live" ? 0 : intervalMs);
   }
 })();
