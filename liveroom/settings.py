@@ -277,12 +277,6 @@ CELERY_BEAT_SCHEDULE["prune-callback-log"] = {
     "schedule": 3600,
     "kwargs": {"interval": 3600},
 }
-# Beat: stream health of every online stream, one DescribeLiveStreamPushInfoList call (SPEC §16).
-CELERY_BEAT_SCHEDULE["check-stream-health"] = {
-    "task": "monitoring.tasks.check_stream_health",
-    "schedule": SWEEP_INTERVAL,
-    "options": {"expires": SWEEP_INTERVAL},
-}
 # Metrics (SPEC §16): /metrics for a bearer METRICS_TOKEN or the addresses / networks in
 # METRICS_ALLOWED (loopback in debug), 404 for anyone else. METRICS_ENABLED=off stops measuring.
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)

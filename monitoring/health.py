@@ -52,6 +52,11 @@ def exception_window():
     return timedelta(seconds=2 * settings.SWEEP_INTERVAL)
 
 
+def after_sweep(sender, result, **kwargs):
+    """Once a minute with the sweep (the beat task's `sweep_finished`): one check."""
+    return check()
+
+
 def check(client=None) -> dict:
     """One check: a DescribeLiveStreamPushInfoList call, each live room's health written.
 

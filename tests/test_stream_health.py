@@ -173,3 +173,14 @@ def test_a_check_costs_one_cloud_call_and_three_queries(simulator, pushed, djang
     with django_assert_num_queries(3):  # live rooms of the online streams, recent exceptions, one upsert
         assert health.check()["rooms"] == 1
     assert len(simulator.calls("DescribeLiveStreamPushInfoList")) == 1
+
+
+def test_the_beat_sweep_checks_stream_health_with_it(simulator, pushed):
+    from rooms import tasks
+
+    tasks.sweep_rooms()
+    assert [c["action"] for c in simulator.calls()] == [
+        "DescribeLiveStreamOnlineList",
+        "DescribeLiveStreamPushInfoList",
+    ]
+    assert StreamHealth.objects.get(room=pushed).fps == 30
