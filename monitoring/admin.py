@@ -1,5 +1,6 @@
 """Admin: each room's stream health (an inline on the room) and the operator page."""
 
+import math
 from datetime import timedelta
 
 from django.contrib import admin
@@ -82,6 +83,7 @@ def figures() -> dict:
     return {
         **state,
         "live": state["rooms"].get(Room.Status.LIVE, 0),
+        "redis_unreachable": math.isnan(state["unflushed"]),
         "callbacks": callbacks,
         "callbacks_total": sum(callbacks.values()),
         "callbacks_refused": callbacks.get(CallbackEvent.Outcome.REJECTED, 0),

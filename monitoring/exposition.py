@@ -53,14 +53,17 @@ def state() -> dict:
         "watching": sum(room.viewer_count for room in counters.with_pending(live)),
         "bans_awaiting": RoomBan.objects.filter(cloud_confirmed=False).count(),
         "degraded": StreamHealth.objects.filter(degraded=True, room__status=Room.Status.LIVE).count(),
-        "unflushed": unflushed,
+        "unflushed": float("nan") if unflushed is None else unflushed,
         "flush_lag": flush_lag(unflushed),
     }
 
 
-def flush_lag(unflushed: int) -> float:
+def flush_lag(unflushed: int | None) -> float:
     """An upper bound of the oldest unflushed change's age: every change older than the start of
-    the last flush was written by it, so with changes waiting the oldest is at most that old."""
+    the last flush was written by it, so with changes waiting the oldest is at most that old.
+    NaN while Redis (which holds them) cannot be reached."""
+    if unflushed is None:
+        return float("nan")
     if not unflushed:
         return 0.0
     started = recent.last_flush_started()

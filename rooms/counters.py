@@ -259,10 +259,14 @@ def _follow_status(sender, room_id, old_status, new_status, **kwargs):
         log.warning("live set not updated for room %s; the next sync repairs it", room_id, exc_info=True)
 
 
-def unflushed_rooms() -> int:
-    """How many rooms have changes Redis holds that no flush has committed yet (0 without Redis)."""
+def unflushed_rooms() -> int | None:
+    """How many rooms have changes Redis holds that no flush has committed yet (0 without Redis;
+    None while Redis cannot be reached)."""
     if not uses_redis():
         return 0
     client = get_redis()
-    names = [_key("dirty"), *client.smembers(_key("batches"))]
-    return len(client.sunion(names)) if len(names) > 1 else client.scard(_key("dirty"))
+    try:
+        names = [_key("dirty"), *client.smembers(_key("batches"))]
+        return len(client.sunion(names)) if len(names) > 1 else client.scard(_key("dirty"))
+    except UNREACHABLE:
+        return None

@@ -101,8 +101,9 @@ def test_callbacks_are_counted_by_type_outcome_and_reason(client, make_room, str
     room = make_room(streamer)
     before = scrape(client)
     post = lambda body: client.post("/callbacks/tencent/", json.dumps(body), content_type="application/json")  # noqa: E731
-    assert post(signed(room.stream_id)).status_code == 200
-    assert post(signed(room.stream_id)).status_code == 200  # a redelivery
+    push = signed(room.stream_id)
+    assert post(push).status_code == 200
+    assert post(push).status_code == 200  # a redelivery
     assert post(signed(room.stream_id, sign="0" * 32)).status_code == 403
     assert post(signed("8888_nobody")).status_code == 200
     after = scrape(client)
@@ -170,3 +171,24 @@ def test_a_scrape_costs_four_queries_and_three_redis_round_trips(
         client.get("/metrics")
     if settings.REDIS_URL:
         assert len(redis_round_trips) == 3  # the live rooms' pending counts, the unflushed rooms (2)
+
+
+def test_a_scrape_while_redis_cannot_be_reached_still_answers(client, live_room, metrics_open, settings, monkeypatch):
+    import math
+    import socket
+
+    import redis
+
+    from rooms import counters
+
+    if not settings.REDIS_URL:
+        pytest.skip("Redis mode only")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once closed
+    dead = redis.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setattr(counters, "get_redis", lambda: dead)
+    scraped = scrape(client)
+    assert math.isnan(value(scraped, "liveroom_counter_unflushed_rooms"))
+    assert math.isnan(value(scraped, "liveroom_counter_oldest_unflushed_age_seconds"))
+    assert value(scraped, "liveroom_rooms", status="live") == 1
