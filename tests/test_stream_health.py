@@ -53,7 +53,9 @@ def test_check_is_one_call_and_keeps_each_live_rooms_health(simulator, pushed, c
     assert (row.fps, row.declared_fps, row.resolution, row.degraded) == (30, 30, "1280x720", False)
     assert 2400 <= row.kbps <= 2600
 
-    owner = client_for(streamer).get(f"/api/v1/rooms/{pushed.pk}/").json()
+    answer = client_for(streamer).get(f"/api/v1/rooms/{pushed.pk}/")
+    assert answer["Cache-Control"] == "private, no-store"  # personal: no shared cache keeps it
+    owner = answer.json()
     assert owner["health"]["fps"] == 30 and owner["health"]["degraded"] is False
     assert owner["health"]["checked_at"]
     assert "health" not in viewer_api.get(f"/api/v1/rooms/{pushed.pk}/").json()
