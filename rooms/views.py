@@ -214,9 +214,20 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def retrieve(self, request, *args, **kwargs):
         """One room; a live room is the same for everyone, so it is cached like a list page."""
         room = self.get_object()
-        if room.owner_id == request.user.pk:  # the owner also sees the stream's health
-            return Response({**self._serialized(room), "health": stream_health(room)})
+        if room.owner_id == request.user.pk:  # the owner also sees the stream's health: personal
+            data = {**self._serialized(room), "health": stream_health(room)}
+            return self._personal(data, revalidate=room.status == Room.Status.LIVE)
         return self._cached(self._serialized(room), cache=room.status == Room.Status.LIVE)
+
+    def _personal(self, data, revalidate):
+        """The caller's own answer: never in a shared cache; with `revalidate` (a live room, which the
+        studio polls) the browser may revalidate it with its ETag (304), else `private, no-store`."""
+        if not revalidate or not isinstance(self.request.accepted_renderer, JSONRenderer):
+            return Response(data)
+        body = self.request.accepted_renderer.render(
+            data, self.request.accepted_media_type, self.get_renderer_context()
+        )
+        return httpcache.private_json(self.request, body)
 
     def _cached(self, data, cache=True):
         """A public answer (`liveroom.httpcache`: shared caches may keep it, ETag, 304), stored for
