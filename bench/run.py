@@ -25,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -34,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import report  # noqa: E402
+from bench import metrics_cost, report  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
@@ -92,6 +93,8 @@ def main():
     # This process's own bulk loading and flush timing are not the hot path; on a busy shared
     # machine Redis may pause for longer than the server's timeout.
     os.environ["REDIS_SOCKET_TIMEOUT_MS"] = "2000"
+    # Metrics as in production: every process writes its samples to one directory (METRICS_ENABLED=off: none).
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="liveroom-bench-metrics-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "liveroom.settings"
     import django
 
@@ -113,6 +116,8 @@ def main():
     seed.reset()
     clear_redis()
     sweep = measure_sweep()
+    say("stream health: one check over 10,000 live streams against the simulator")
+    health_check = metrics_cost.measure_health_check()
     say("seeding 10,000 rooms (2,000 live)")
     live = seed.seed(rng)
     plans = seed.explain_list()
@@ -157,6 +162,8 @@ def main():
     say(f"flush of {flush['rooms']:,} rooms: {flush['flush_s'] * 1000:.0f} ms (counts exact: {flush['exact']})")
     machine["load_end"] = report.loadavg()
     text = report.render(machine, setup, redis_mode, db_mode, flush, sweep, plans, viewers)
+    say("metrics: CPU cost per request (bench/metrics_cost.py)")
+    text += metrics_cost.render(metrics_cost.measure(), health_check)
     (ROOT / "bench" / "results.md").write_text(text)
     print()
     print(report.table(redis_mode, db_mode, flush, sweep, viewers))

@@ -1,5 +1,6 @@
 """liveroom settings: one module, driven by the environment (see README, "Configuration")."""
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -95,11 +96,13 @@ INSTALLED_APPS = [
     "callbacks",
     "livecloud",
     "xiaozhibo",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "monitoring.middleware.RequestMetricsMiddleware",
     "liveroom.httpcache.CacheHeadersMiddleware",  # below WhiteNoise: static files keep their own headers
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -285,6 +288,27 @@ CELERY_BEAT_SCHEDULE["prune-callback-log"] = {
     "schedule": 3600,
     "kwargs": {"interval": 3600},
 }
+# Metrics (SPEC §16): /metrics for a bearer METRICS_TOKEN or the addresses / networks in
+# METRICS_ALLOWED (loopback in debug), 404 for anyone else. METRICS_ENABLED=off stops measuring.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or None
+METRICS_ALLOWED = [
+    a.strip() for a in env_str("METRICS_ALLOWED", "127.0.0.1,::1" if DEBUG else "").split(",") if a.strip()
+]
+# prometheus-client turns multiprocess mode on when the variable merely exists: empty means off here.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR") == "":
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+elif os.environ.get("PROMETHEUS_MULTIPROC_DIR") and not os.path.isdir(os.environ["PROMETHEUS_MULTIPROC_DIR"]):
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={os.environ['PROMETHEUS_MULTIPROC_DIR']!r} is not a directory."
+    )
+for _address in METRICS_ALLOWED:
+    try:
+        ipaddress.ip_network(_address, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED={env_str('METRICS_ALLOWED')!r}: {_address!r} is not an address or network (10.0.0.0/8)."
+        ) from None
 # A do-nothing API endpoint for `make bench` to compare against; never on otherwise.
 BENCH_ENDPOINT = env_bool("BENCH_ENDPOINT", False)
 

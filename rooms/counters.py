@@ -60,6 +60,7 @@ from django.db.models.functions import Greatest
 from django.dispatch import receiver
 from django.utils import timezone
 
+from liveroom import metrics
 from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
 from . import lua
@@ -200,6 +201,7 @@ def _count(room_id, op, arg, timeout, client):
         value = _like_db(room_id, arg) if op == "like" else _viewer_db(room_id, op, arg, timeout)
         if value is None:
             raise NotLive(room_id)
+        _counted(op, arg)
         return value
     value = _change(room_id, op, arg, timeout, throttle)
     if value == UNKNOWN:
@@ -209,7 +211,16 @@ def _count(room_id, op, arg, timeout, client):
         value = _change(room_id, op, arg, timeout, None)
     if value < 0:
         raise NotLive(room_id)
+    _counted(op, arg)
     return value
+
+
+def _counted(op, arg):
+    """The metrics of a change that went through: likes by their amount, each join once."""
+    if op == "like":
+        metrics.counted("like_count", arg)
+    elif op == "join":
+        metrics.counted("viewer_count", 1)
 
 
 def _throttle(client):
@@ -506,3 +517,16 @@ def _follow_status(sender, room_id, old_status, new_status, **kwargs):
             _run("off", [_key("counts"), _key("live"), _key("dirty")], [_key(""), room_id])
     except redis.RedisError:
         log.warning("live set not updated for room %s; the next sync repairs it", room_id, exc_info=True)
+
+
+def unflushed_rooms() -> int | None:
+    """How many rooms have changes Redis holds that no flush has committed yet (0 without Redis;
+    None while Redis cannot be reached)."""
+    if not uses_redis():
+        return 0
+    client = get_redis()
+    try:
+        names = [_key("dirty"), *client.smembers(_key("batches"))]
+        return len(client.sunion(names)) if len(names) > 1 else client.scard(_key("dirty"))
+    except UNREACHABLE:
+        return None

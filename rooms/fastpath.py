@@ -4,6 +4,8 @@ bytes). Anything else returns None and DRF handles the request as usual (another
 for, a miss). The counter actions have views of their own (`rooms.counter_views`).
 """
 
+from django.conf import settings
+
 from liveroom import httpcache
 from liveroom.redis import UNREACHABLE
 
@@ -20,6 +22,8 @@ def answer(view, request, pk):
             view.response_cache = listcache.PageCache.for_request(request)
         elif action == "retrieve":
             view.response_cache = listcache.RoomCache.for_room(pk)
+            if _has_credentials(request):
+                return None  # it may be the owner, whose answer carries the stream's health (never cached)
         if view.response_cache is not None and (body := _cached(view)) is not None:
             return httpcache.public_json(request, body, view.response_cache.etag)
     return None
@@ -31,6 +35,10 @@ def _cached(view):
     except UNREACHABLE:  # answered from the database, and not stored
         view.response_cache = None
         return None
+
+
+def _has_credentials(request):
+    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
 def _plain_json(request):

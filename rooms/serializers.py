@@ -68,6 +68,39 @@ class RoomWithPushUrlSerializer(RoomSerializer):
         return serializers.DateTimeField().to_representation(self._push(room)[1])
 
 
+class StreamExceptionSerializer(serializers.Serializer):
+    type = serializers.IntegerField(allow_null=True, help_text="Tencent's push-exception type (event 321), 1-11.")
+    detail = serializers.CharField()
+    count = serializers.IntegerField(allow_null=True)
+    at = serializers.DateTimeField()
+
+
+class StreamHealthSerializer(serializers.Serializer):
+    """What the cloud receives of the owner's stream, checked once a minute (SPEC §16)."""
+
+    fps = serializers.FloatField(allow_null=True)
+    kbps = serializers.IntegerField(allow_null=True, help_text="Video bitrate received, kbit/s.")
+    resolution = serializers.CharField(help_text="e.g. 1280x720; empty when not reported.")
+    declared_fps = serializers.FloatField(allow_null=True, help_text="The encoder's frame rate.")
+    declared_kbps = serializers.IntegerField(allow_null=True, help_text="The encoder's video bitrate.")
+    degraded = serializers.BooleanField()
+    problems = serializers.ListField(
+        child=serializers.ChoiceField(["low_fps", "low_bitrate", "push_exception"]), help_text="Why it is degraded."
+    )
+    checked_at = serializers.DateTimeField(allow_null=True)
+    exception = StreamExceptionSerializer(allow_null=True, help_text="The last push exception Tencent reported.")
+
+
+class RoomWithHealthSerializer(RoomSerializer):
+    """A room; its owner also gets `health` (null before the first check). Others never see it."""
+
+    health = StreamHealthSerializer(allow_null=True, required=False, read_only=True)
+
+    class Meta(RoomSerializer.Meta):
+        fields = [*RoomSerializer.Meta.fields, "health"]
+        read_only_fields = fields
+
+
 class RoomInputSerializer(StrictSerializer):
     title = serializers.CharField(max_length=64, min_length=1, trim_whitespace=True)
     cover_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")

@@ -1,6 +1,7 @@
 import re
 
 from django import db
+from django.core.exceptions import ObjectDoesNotExist
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,6 +26,7 @@ from .serializers import (
     RoomInputSerializer,
     RoomSerializer,
     RoomUpdateSerializer,
+    RoomWithHealthSerializer,
     RoomWithPushUrlSerializer,
 )
 
@@ -46,6 +48,16 @@ UNAVAILABLE = OpenApiResponse(
     description="`unavailable`: what the answer needs cannot be reached right now (Redis for the counts; the"
     " database, for an answer not cached); try again after `Retry-After` seconds.",
 )
+
+
+def stream_health(room):
+    """The room's latest stream health (see `monitoring.health`), None before the first check."""
+    from monitoring.health import as_dict  # the health is kept by the app above this one
+
+    try:
+        return as_dict(room.health)
+    except ObjectDoesNotExist:
+        return None
 
 
 class StreamerBannedError(PermissionDenied):
@@ -188,11 +200,26 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = self.get_paginated_response(self.get_serializer(self.paginator.with_counts(page), many=True).data).data
         return self._cached(data)
 
-    @extend_schema(parameters=CACHE_HEADERS, responses={200: RoomSerializer, 304: NOT_MODIFIED, 503: UNAVAILABLE})
+    @extend_schema(
+        parameters=CACHE_HEADERS, responses={200: RoomWithHealthSerializer, 304: NOT_MODIFIED, 503: UNAVAILABLE}
+    )
     def retrieve(self, request, *args, **kwargs):
         """One room; a live room is the same for everyone, so it is cached like a list page."""
         room = self.get_object()
+        if room.owner_id == request.user.pk:  # the owner also sees the stream's health: personal
+            data = {**self._serialized(room), "health": stream_health(room)}
+            return self._personal(data, revalidate=room.status == Room.Status.LIVE)
         return self._cached(self._serialized(room), cache=room.status == Room.Status.LIVE)
+
+    def _personal(self, data, revalidate):
+        """The caller's own answer: never in a shared cache; with `revalidate` (a live room, which the
+        studio polls) the browser may revalidate it with its ETag (304), else `private, no-store`."""
+        if not revalidate or not isinstance(self.request.accepted_renderer, JSONRenderer):
+            return Response(data)
+        body = self.request.accepted_renderer.render(
+            data, self.request.accepted_media_type, self.get_renderer_context()
+        )
+        return httpcache.private_json(self.request, body)
 
     def _cached(self, data, cache=True):
         """A public answer (`liveroom.httpcache`: shared caches may keep it, ETag, 304), stored for
