@@ -31,6 +31,9 @@ run run-env: export SIM_CALLBACK_URL ?= http://127.0.0.1:$(WEB_PORT)/callbacks/t
 run run-env: export TENCENT_LIVE_PUSH_DOMAIN ?= 127.0.0.1:$(RTMP_PORT)
 run run-env: export TENCENT_LIVE_PLAY_DOMAIN ?= 127.0.0.1:$(HLS_PORT)
 run run-env: export TENCENT_LIVE_RTMP_PLAY_DOMAIN ?= $(DEV_RTMP_PLAY_DOMAIN)
+# web, worker and beat write their metrics samples here; /metrics adds them up (README, "Metrics")
+run: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/.metrics
+
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
@@ -42,6 +45,8 @@ run: venv
 	@echo "beat       Celery beat (sweeper every $${SWEEP_INTERVAL:-60} s, counter flush every $${COUNTER_FLUSH_INTERVAL:-5} s)"
 	@echo "edge       $$TENCENT_LIVE_PUSH_DOMAIN (RTMP), http://$$TENCENT_LIVE_PLAY_DOMAIN/live/<stream>.m3u8 (HLS): nginx-rtmp, when installed"
 	@echo "           RTMP play URLs: rtmp://$$TENCENT_LIVE_RTMP_PLAY_DOMAIN/live/<stream>"
+	@rm -rf .metrics && mkdir -p "$$PROMETHEUS_MULTIPROC_DIR"
+	@echo "metrics    http://127.0.0.1:$(WEB_PORT)/metrics (from this machine), operator page /admin/operations/"
 	$(BIN)/honcho start -f Procfile
 
 run-env:  ## print the environment `make run` gives its processes (ports, development domains)
@@ -59,7 +64,7 @@ test: venv
 screenshots: venv  ## regenerate docs/screenshots/*.png (the web pages at desktop and phone width)
 	@scripts/ensure_browser.sh
 	@scripts/ensure_media.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py tests/browser/test_real_stream.py tests/browser/test_moderation.py
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py tests/browser/test_real_stream.py tests/browser/test_moderation.py tests/browser/test_stream_health.py
 
 bench: venv  ## the SPEC §12 workload on gunicorn + PostgreSQL + Redis, driven by wrk; writes bench/results.md
 	$(BIN)/python bench/run.py
@@ -76,4 +81,4 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .edge staticfiles db.sqlite3 celery-broker.sqlite3 celerybeat-schedule* .sweep-rooms.lock
+	rm -rf $(VENV) .edge .metrics staticfiles db.sqlite3 celery-broker.sqlite3 celerybeat-schedule* .sweep-rooms.lock

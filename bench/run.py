@@ -2,8 +2,10 @@
 
 Seeds 10,000 rooms (2,000 live) into a bench database of its own, starts gunicorn on
 PostgreSQL + Redis, drives it with wrk on loopback and prints requests/s and p99 latency of each
-case against a do-nothing DRF endpoint served by the same server; then times one counter flush
-of 100,000 increments over 10,000 rooms, and one sweep where the sweeper offers a measurement.
+case against a do-nothing DRF endpoint served by the same server (the heartbeat case on a room
+10,000 viewers watch); then holds 100,000 viewers over the 2,000 live rooms in Redis (bytes per
+viewer, the flush writing every room's count, the -viewer_count list's top 20), times one counter
+flush of 100,000 increments over 10,000 rooms, and one sweep where the sweeper offers a measurement.
 Writes bench/results.md.
 
 The machine may be shared, so its speed drifts: each case runs several times, each run between
@@ -23,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -32,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import report  # noqa: E402
+from bench import metrics_cost, report  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
@@ -50,6 +53,8 @@ REDIS_PIDS = [
     int(p) for p in subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True).stdout.split()
 ]
 BASELINE = "/api/v1/bench/noop/"
+CROWD = 10_000  # viewers of the heartbeat case's room
+HEARTBEAT = f"heartbeat, a room with {CROWD:,} viewers"
 
 ENV = {
     "DATABASE_URL": DATABASE_URL,
@@ -67,6 +72,8 @@ ENV = {
     "BENCH_ENDPOINT": "on",
     # One client address sends everything: the throttle still runs, with a limit it cannot reach.
     "THROTTLE_COUNTER": "1000000000/s",
+    # The crowd of the heartbeat case stays for the whole run, heartbeating or not.
+    "VIEWER_TIMEOUT": "3600",
     "LOG_LEVEL": "WARNING",
     "REDIS_SOCKET_TIMEOUT_MS": "250",  # the server's, as deployed
     # The cursor cases walk one snapshot for the whole run (its pages are recomputed from it).
@@ -86,6 +93,8 @@ def main():
     # This process's own bulk loading and flush timing are not the hot path; on a busy shared
     # machine Redis may pause for longer than the server's timeout.
     os.environ["REDIS_SOCKET_TIMEOUT_MS"] = "2000"
+    # Metrics as in production: every process writes its samples to one directory (METRICS_ENABLED=off: none).
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="liveroom-bench-metrics-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "liveroom.settings"
     import django
 
@@ -107,15 +116,20 @@ def main():
     seed.reset()
     clear_redis()
     sweep = measure_sweep()
+    say("stream health: one check over 10,000 live streams against the simulator")
+    health_check = metrics_cost.measure_health_check()
     say("seeding 10,000 rooms (2,000 live)")
     live = seed.seed(rng)
     plans = seed.explain_list()
-    hot, shown = live[len(live) // 2], live[len(live) // 3]
+    hot, shown, watched = live[len(live) // 2], live[len(live) // 3], live[len(live) // 4]
+    say(f"heartbeat case: {CROWD:,} viewers join one room")
+    os.environ["BENCH_TOKENS"] = str(seed.crowd(watched, CROWD, ROOT / "bench" / ".tokens"))
     cases = [
         ("list page 1", "/api/v1/rooms/", None),
         ("list page 50", "/api/v1/rooms/?page=50", None),
         ("detail of a live room", f"/api/v1/rooms/{shown}/", None),
         ("like, one hot room", f"/api/v1/rooms/{hot}/like/", "like.lua"),
+        (HEARTBEAT, f"/api/v1/rooms/{watched}/heartbeat/", "heartbeat.lua"),
     ]
     say(
         f"Redis mode: gunicorn {WORKERS} workers x {THREADS} threads; wrk {CONNECTIONS} connections;"
@@ -136,14 +150,23 @@ def main():
     with Server({**ENV, "REDIS_URL": ""}) as server:
         db_mode = server.compare([("like, one hot room, database mode", f"/api/v1/rooms/{hot}/like/", "like.lua")])
     clear_redis()  # its counts predate the database mode's likes: let it load them again
+    say("viewers: 100,000 joining the 2,000 live rooms")
+    viewers = seed.measure_viewers(rng, say)
+    say(
+        f"viewers: {viewers['bytes_per_viewer']:.0f} bytes of Redis each; flush of {viewers['written']:,} rooms"
+        f" {viewers['flush_s'] * 1000:.0f} ms (exact: {viewers['exact']}); top 20 right: {viewers['top_matches']}"
+    )
+    clear_redis()
     say("flush: counting 100,000 increments over 10,000 rooms (all made live)")
     flush = seed.measure_flush(rng, say)
     say(f"flush of {flush['rooms']:,} rooms: {flush['flush_s'] * 1000:.0f} ms (counts exact: {flush['exact']})")
     machine["load_end"] = report.loadavg()
-    text = report.render(machine, setup, redis_mode, db_mode, flush, sweep, plans)
+    text = report.render(machine, setup, redis_mode, db_mode, flush, sweep, plans, viewers)
+    say("metrics: CPU cost per request (bench/metrics_cost.py)")
+    text += metrics_cost.render(metrics_cost.measure(), health_check)
     (ROOT / "bench" / "results.md").write_text(text)
     print()
-    print(report.table(redis_mode, db_mode, flush, sweep))
+    print(report.table(redis_mode, db_mode, flush, sweep, viewers))
     say("written to bench/results.md")
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from moderation import findings
 from moderation.models import Flag
+from monitoring import health
 from rooms import services
 from rooms.models import Room, RoomEvent
 
@@ -24,7 +25,7 @@ from .models import CallbackEvent
 
 logger = logging.getLogger(__name__)
 Outcome = CallbackEvent.Outcome
-IMAGE_MODERATION, AUDIO_MODERATION = 317, 315
+IMAGE_MODERATION, AUDIO_MODERATION, PUSH_EXCEPTION = 317, 315, 321
 SOURCE = RoomEvent.Source.CALLBACK
 REJECTED_BODY_LIMIT = 4096
 TIME_FIELDS = ("event_time", "create_time", "start_time", "end_time", "screenshotTime", "sendTime")
@@ -51,12 +52,13 @@ class Event:
 
     def dedupe_key(self):
         """Same stream, event type and identity (sequence + event time; the file for recordings and
-        screenshots; the screenshot time for image moderation)."""
+        screenshots; the screenshot time for image moderation; the report time for push exceptions)."""
         identity = {
             100: ("file_id", "video_url"),
             200: ("pic_url", "create_time"),
             IMAGE_MODERATION: ("screenshotTime",),
             AUDIO_MODERATION: ("event_time", "asr_text"),
+            PUSH_EXCEPTION: ("sequence", "data_time"),
         }.get(self.event_type)
         parts = (
             [self.payload.get(name) for name in identity]
@@ -167,6 +169,22 @@ def _http_url(value):
     return url if url.startswith(("http://", "https://")) and len(url) <= 1000 else ""
 
 
+def on_push_exception(room, event):
+    """Event 321: Tencent saw something wrong in the push (timestamps, frame gaps, codecs)."""
+    abnormal = event.payload.get("abnormal_event")
+    abnormal = abnormal if isinstance(abnormal, dict) else {}
+    details = abnormal.get("detail")
+    first = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
+    text = abnormal.get("type_desc_en") or first.get("desc") or abnormal.get("type_desc_cn") or ""
+    return health.record_push_exception(
+        room,
+        exception_type=_count(abnormal.get("type")),
+        detail=str(text),
+        count=_count(abnormal.get("count")),
+        at=_time((_count(event.payload.get("data_time")) or 0) // 1000 or None),
+    )
+
+
 def _ended(event):
     ends = CallbackEvent.objects.filter(stream_id=event.stream_id, event_type=0, sequence=event.sequence)
     return ends.exclude(outcome__in=[Outcome.REJECTED, Outcome.DUPLICATE]).exists()
@@ -179,6 +197,15 @@ HANDLERS = {
     200: on_screenshot,
     IMAGE_MODERATION: on_image_moderation,
     AUDIO_MODERATION: on_audio_moderation,
+    PUSH_EXCEPTION: on_push_exception,
+}
+# How each outcome is counted in the metrics: (outcome, reason).
+OUTCOME_LABELS = {
+    Outcome.APPLIED: ("applied", ""),
+    Outcome.DUPLICATE: ("duplicate", ""),
+    Outcome.NO_CHANGE: ("ignored", "no_change"),
+    Outcome.UNKNOWN_STREAM: ("ignored", "unknown_stream"),
+    Outcome.IGNORED: ("ignored", "unhandled_event_type"),
 }
 
 

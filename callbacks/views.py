@@ -19,6 +19,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from livecloud.signing import sign_matches
+from liveroom import metrics
 
 from . import handlers
 
@@ -46,11 +47,12 @@ def tencent(request):
         raw = _body(request)
         payload = parse(raw)
         verify(payload, now=time.time())
-        handlers.dispatch(payload, raw)
+        outcome = handlers.dispatch(payload, raw)
     except Rejected as exc:
         return _refuse(raw, payload, exc)
     except DataError:  # a value that fits no column (e.g. a recording's duration): malformed
         return _refuse(raw, payload, Rejected(400, "invalid", "A field's value is out of range or too long."))
+    metrics.callback(payload["event_type"], *handlers.OUTCOME_LABELS[outcome])
     return JsonResponse({"code": 0})
 
 
@@ -63,6 +65,7 @@ def _body(request):
 
 def _refuse(raw, payload, exc):
     handlers.log_rejected(raw, payload, f"{exc.code}: {exc.detail}")
+    metrics.callback(payload.get("event_type") if isinstance(payload, dict) else None, "refused", exc.code)
     return JsonResponse({"code": exc.code, "detail": exc.detail}, status=exc.status)
 
 

@@ -20,6 +20,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 
 PERSONAL = "private, no-store"
+PRIVATE_REVALIDATE = "private, no-cache"
 ERROR = "no-store"
 
 
@@ -35,13 +36,23 @@ def etag(body: bytes) -> str:
 def public_json(request, body: bytes, tag: str | None = None) -> HttpResponse:
     """A public JSON answer of `body`, or a 304 when the request's If-None-Match names it.
     `tag`: the body's ETag when it is known already."""
+    return _json_answer(request, body, tag, public_cache_control())
+
+
+def private_json(request, body: bytes) -> HttpResponse:
+    """A personal JSON answer that only the caller's browser may keep, revalidating each time
+    (`private, no-cache` and an ETag): a 304 saves the transfer, not the work."""
+    return _json_answer(request, body, None, PRIVATE_REVALIDATE)
+
+
+def _json_answer(request, body, tag, cache_control):
     tag = tag or etag(body)
     response = HttpResponseNotModified() if _none_match_names(request, tag) else HttpResponse(body)
     if response.status_code == 200:
         response["Content-Type"] = "application/json"
     response["Vary"] = "Accept"  # as DRF's own answers: the body depends on the negotiated format
     response["ETag"] = tag
-    response["Cache-Control"] = public_cache_control()
+    response["Cache-Control"] = cache_control
     return response
 
 

@@ -94,12 +94,23 @@ def _blank_urls(components):
                 component["properties"][prop_name] = wrapped
 
 
+# Fields an answer carries for some callers only (a room's `health`: its owner's).
+OWNER_ONLY = {"RoomWithHealth": ["health"]}
+
+
+def _owner_only(components):
+    for name, fields in OWNER_ONLY.items():
+        schema = components.get(name, {})
+        schema["required"] = [field for field in schema.get("required", []) if field not in fields]
+
+
 def document_errors(result, generator, request, public):
     """drf-spectacular postprocessing hook: the `Error` component and each operation's error answers."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components[ERROR] = ERROR_SCHEMA
     _non_blank_text(components)
     _blank_urls(components)
+    _owner_only(components)
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in {"get", "head", "options", *WRITES}:

@@ -1,5 +1,6 @@
 """liveroom settings: one module, driven by the environment (see README, "Configuration")."""
 
+import ipaddress
 import os
 import re
 from datetime import timedelta
@@ -96,11 +97,13 @@ INSTALLED_APPS = [
     "callbacks",
     "livecloud",
     "xiaozhibo",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "monitoring.middleware.RequestMetricsMiddleware",
     "liveroom.httpcache.CacheHeadersMiddleware",  # below WhiteNoise: static files keep their own headers
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -243,6 +246,17 @@ ZOMBIE_CHECKS_PER_SWEEP = env_int("ZOMBIE_CHECKS_PER_SWEEP", 50, minimum=1)
 RECONNECT_WINDOW = env_int("RECONNECT_WINDOW", 60, minimum=0)
 PENDING_TTL = env_int("PENDING_TTL", 30 * 60, minimum=1)
 COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
+# Viewers (SPEC §5): the watch page heartbeats every HEARTBEAT_INTERVAL; silent for VIEWER_TIMEOUT,
+# a viewer stops counting. Xiaozhibo apps send no heartbeat: their viewers count until QuitGroup,
+# the room's end, or XIAOZHIBO_VIEWER_TIMEOUT after their last EnterGroup.
+HEARTBEAT_INTERVAL = env_int("HEARTBEAT_INTERVAL", 20, minimum=1)
+VIEWER_TIMEOUT = env_int("VIEWER_TIMEOUT", 50, minimum=1)
+if VIEWER_TIMEOUT <= HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured(
+        f"VIEWER_TIMEOUT={VIEWER_TIMEOUT} must be longer than HEARTBEAT_INTERVAL={HEARTBEAT_INTERVAL}:"
+        " a viewer would drop out between two heartbeats."
+    )
+XIAOZHIBO_VIEWER_TIMEOUT = env_int("XIAOZHIBO_VIEWER_TIMEOUT", 4 * 3600, minimum=1)
 CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
 CALLBACK_LOG_DAYS = env_int("CALLBACK_LOG_DAYS", 30, minimum=1)  # days the callback log is kept
 # A callback's event time may lie at most this far ahead of our clock (and never after its `t`).
@@ -275,6 +289,27 @@ CELERY_BEAT_SCHEDULE["prune-callback-log"] = {
     "schedule": 3600,
     "kwargs": {"interval": 3600},
 }
+# Metrics (SPEC §16): /metrics for a bearer METRICS_TOKEN or the addresses / networks in
+# METRICS_ALLOWED (loopback in debug), 404 for anyone else. METRICS_ENABLED=off stops measuring.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or None
+METRICS_ALLOWED = [
+    a.strip() for a in env_str("METRICS_ALLOWED", "127.0.0.1,::1" if DEBUG else "").split(",") if a.strip()
+]
+# prometheus-client turns multiprocess mode on when the variable merely exists: empty means off here.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR") == "":
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+elif os.environ.get("PROMETHEUS_MULTIPROC_DIR") and not os.path.isdir(os.environ["PROMETHEUS_MULTIPROC_DIR"]):
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={os.environ['PROMETHEUS_MULTIPROC_DIR']!r} is not a directory."
+    )
+for _address in METRICS_ALLOWED:
+    try:
+        ipaddress.ip_network(_address, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED={env_str('METRICS_ALLOWED')!r}: {_address!r} is not an address or network (10.0.0.0/8)."
+        ) from None
 # A do-nothing API endpoint for `make bench` to compare against; never on otherwise.
 BENCH_ENDPOINT = env_bool("BENCH_ENDPOINT", False)
 

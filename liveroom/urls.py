@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import RegisterView, TokenView
 from moderation.views import ReportView
+from monitoring.admin import operations_view
+from monitoring.views import metrics_view
 
 from . import schema  # noqa: F401 - registers its drf-spectacular extension before the schema is built
 from .errors import api_not_found
@@ -22,12 +24,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("admin/operations/", operations_view, name="operations"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/", api_not_found),  # JSON 404s under /api/, in DEBUG too
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("callbacks/", include("callbacks.urls")),
     path("", include("xiaozhibo.urls")),
     path("", include("rooms.web_urls")),

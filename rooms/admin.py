@@ -4,6 +4,7 @@ from django.db import models
 
 from moderation.admin import RoomBanInline, RoomModerationMixin
 from moderation.admin_findings import FlagInline, ReportInline
+from monitoring.admin import StreamHealthInline
 
 from . import counters, services
 from .models import Recording, Room, RoomEvent
@@ -62,6 +63,8 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
         "status",
         "close_reason",
         "viewer_count",
+        "view_count",
+        "peak_viewer_count",
         "like_count",
         "created_at",
         "started_at",
@@ -74,7 +77,7 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
         "snapshot_url",
     )
     fields = ("title", "cover_url", "location", *readonly_fields)
-    inlines = [RoomEventInline, RoomBanInline, ReportInline, FlagInline, RecordingInline]
+    inlines = [StreamHealthInline, RoomEventInline, RoomBanInline, ReportInline, FlagInline, RecordingInline]
     date_hierarchy = "created_at"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, without the warning
 

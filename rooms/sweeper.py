@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import livecloud
+from liveroom import metrics
 from liveroom.locks import exclusive
 from moderation import services as moderation
 
@@ -64,6 +65,7 @@ def sweep(client=None) -> SweepResult:
     with exclusive("sweep-rooms", timeout=settings.CELERY_TASK_TIME_LIMIT) as acquired:
         if not acquired:
             logger.info("sweep skipped: another sweep is running")
+            metrics.sweep_done(SweepResult(ran=False))
             return SweepResult(ran=False)
         result = SweepResult()
         client = client or livecloud.get_client()
@@ -83,6 +85,7 @@ def sweep(client=None) -> SweepResult:
             result.reforbidden = moderation.reenforce_online_bans(online)
         result.seconds = round(time.perf_counter() - started, 3)
     logger.info("sweep: %s", result.as_dict())
+    metrics.sweep_done(result)
     return result
 
 

@@ -1,13 +1,14 @@
 import re
 
 from django import db
+from django.core.exceptions import ObjectDoesNotExist
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import DateTimeField
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -22,28 +23,23 @@ from .filters import RoomFilter
 from .models import Room, RoomEvent
 from .pagination import PAGE_PARAMS, RoomPagination, reject_unknown_params
 from .serializers import (
-    LikeCountSerializer,
-    LikeSerializer,
     RoomInputSerializer,
     RoomSerializer,
     RoomUpdateSerializer,
+    RoomWithHealthSerializer,
     RoomWithPushUrlSerializer,
-    ViewerCountSerializer,
 )
-from .throttling import CounterThrottle
 
 OWNER_ACTIONS = {"partial_update", "live", "destroy", "push_url"}
-# Authenticated only when they need to know who asks (a cached answer or a like never does).
-LAZY_AUTH_ACTIONS = {"list", "retrieve", "join", "like"}
-COUNTER_ACTIONS = {"join", "like"}
+# Authenticated only when they need to know who asks (a cached answer never does).
+# join / heartbeat / leave / like are `rooms.counter_views`.
+LAZY_AUTH_ACTIONS = {"list", "retrieve"}
 THROTTLE_SCOPES = {
     "create": "room_write",
     "partial_update": "room_write",
     "live": "room_write",
     "destroy": "room_write",
     "push_url": "room_write",
-    "join": "counter",
-    "like": "counter",
 }
 
 
@@ -52,6 +48,16 @@ UNAVAILABLE = OpenApiResponse(
     description="`unavailable`: what the answer needs cannot be reached right now (Redis for the counts; the"
     " database, for an answer not cached); try again after `Retry-After` seconds.",
 )
+
+
+def stream_health(room):
+    """The room's latest stream health (see `monitoring.health`), None before the first check."""
+    from monitoring.health import as_dict  # the health is kept by the app above this one
+
+    try:
+        return as_dict(room.health)
+    except ObjectDoesNotExist:
+        return None
 
 
 class StreamerBannedError(PermissionDenied):
@@ -147,8 +153,6 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             super().perform_authentication(request)
 
     def get_throttles(self):
-        if self.action in COUNTER_ACTIONS:
-            return [] if counters.uses_redis() else [CounterThrottle()]
         self.throttle_scope = THROTTLE_SCOPES.get(self.action)
         return [ScopedRateThrottle()] if self.throttle_scope else []
 
@@ -196,11 +200,26 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = self.get_paginated_response(self.get_serializer(self.paginator.with_counts(page), many=True).data).data
         return self._cached(data)
 
-    @extend_schema(parameters=CACHE_HEADERS, responses={200: RoomSerializer, 304: NOT_MODIFIED, 503: UNAVAILABLE})
+    @extend_schema(
+        parameters=CACHE_HEADERS, responses={200: RoomWithHealthSerializer, 304: NOT_MODIFIED, 503: UNAVAILABLE}
+    )
     def retrieve(self, request, *args, **kwargs):
         """One room; a live room is the same for everyone, so it is cached like a list page."""
         room = self.get_object()
+        if room.owner_id == request.user.pk:  # the owner also sees the stream's health: personal
+            data = {**self._serialized(room), "health": stream_health(room)}
+            return self._personal(data, revalidate=room.status == Room.Status.LIVE)
         return self._cached(self._serialized(room), cache=room.status == Room.Status.LIVE)
+
+    def _personal(self, data, revalidate):
+        """The caller's own answer: never in a shared cache; with `revalidate` (a live room, which the
+        studio polls) the browser may revalidate it with its ETag (304), else `private, no-store`."""
+        if not revalidate or not isinstance(self.request.accepted_renderer, JSONRenderer):
+            return Response(data)
+        body = self.request.accepted_renderer.render(
+            data, self.request.accepted_media_type, self.get_renderer_context()
+        )
+        return httpcache.private_json(self.request, body)
 
     def _cached(self, data, cache=True):
         """A public answer (`liveroom.httpcache`: shared caches may keep it, ETag, 304), stored for
@@ -277,33 +296,6 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def push_url(self, request, pk=None):
         room = self._owned_open_room()
         return Response(RoomWithPushUrlSerializer(room, context=self.get_serializer_context()).data)
-
-    @extend_schema(request=None, responses={202: ViewerCountSerializer, 503: UNAVAILABLE})
-    @action(detail=True, methods=["post"])
-    def join(self, request, pk=None):
-        return Response({"viewer_count": self._increment("viewer_count", 1)}, status=status.HTTP_202_ACCEPTED)
-
-    @extend_schema(request=LikeSerializer, responses={202: LikeCountSerializer, 503: UNAVAILABLE})
-    @action(detail=True, methods=["post"])
-    def like(self, request, pk=None):
-        amount = self._validated(LikeSerializer)["count"]
-        return Response({"like_count": self._increment("like_count", amount)}, status=status.HTTP_202_ACCEPTED)
-
-    def _increment(self, field, amount):
-        throttle = CounterThrottle().redis_spec(self.request) if counters.uses_redis() else None
-        try:
-            value = counters.increment(int(self.kwargs["pk"]), field, amount, throttle=throttle)
-        except counters.Throttled as exc:
-            raise Throttled(wait=exc.wait)
-        if value is None:
-            raise self.not_live_error(self.kwargs["pk"])
-        return value
-
-    def not_live_error(self, pk):
-        """The error for a join / like that found the room not live: 404 (raised) for an unknown
-        room, else the 409 to raise."""
-        room = get_object_or_404(Room, pk=pk)
-        return Conflict("This room is not live.", code="room_not_live") if room.is_open else room_conflict(room)
 
     def _serialized(self, room):
         return self.get_serializer(counters.with_pending([room])[0]).data

@@ -56,7 +56,7 @@ class Churn:
             owner = User.objects.create_user(f"n{uuid.uuid4().hex[:10]}", password="x")
             room = services.create_room(owner, title="Just started")
             services.mark_live(room, source=RoomEvent.Source.API)
-            counters.increment(room.pk, rng.choice(counters.FIELDS), rng.randint(0, 300))
+            change(room.pk, rng.choice(counters.FIELDS), rng.randint(0, 300))
             with self.lock:
                 self.transient.append(room)
                 self.opened += 1
@@ -69,5 +69,16 @@ class Churn:
                     self.closed += 1
         else:
             for pk in rng.sample(self.steady, 5):
-                counters.increment(pk, rng.choice(counters.FIELDS), rng.randint(-150, 150))
+                change(pk, rng.choice(counters.FIELDS), rng.randint(-150, 150))
             counters.flush()
+
+
+def change(room_id, field, amount):
+    """Likes up or down by `amount`; viewers: `amount` new ones join, or as many as that leave."""
+    if field == "like_count":
+        counters.like(room_id, amount)
+    elif amount > 0:
+        counters.join_all(room_id, [counters.new_viewer() for _ in range(amount)])
+    else:
+        for viewer in counters.watching(room_id)[:-amount]:
+            counters.leave(room_id, viewer)

@@ -166,7 +166,7 @@ def test_unknown_stream_is_accepted_and_logged(client):
 
 
 def test_unknown_event_type_is_accepted_and_ignored(client, room):
-    r = post(client, signed("push", room.stream_id, event_type=321))
+    r = post(client, signed("push", room.stream_id, event_type=332))
     assert r.status_code == 200 and r.json() == {"code": 0}
     room.refresh_from_db()
     assert room.status == S.CREATED

@@ -47,7 +47,7 @@ def test_live_room_revalidation_is_a_304_until_its_counts_change(
         r = api.get(room_url(live_room), HTTP_IF_NONE_MATCH=tag)
     assert len(redis_round_trips) == 1
     assert r.status_code == 304 and r.content == b""
-    counters.increment(live_room.pk, "like_count", 3)
+    counters.like(live_room.pk, 3)
     r = api.get(room_url(live_room), HTTP_IF_NONE_MATCH=tag)
     assert r.status_code == 200 and r.json()["like_count"] == 3 and r["ETag"] != tag
 

@@ -75,7 +75,7 @@ def test_any_change_of_membership_shows_at_once(
 
 def test_only_counts_lag_on_a_cached_page(api, list_cache, live_room, streamer_api):
     assert api.get(URL).json()["results"][0]["like_count"] == 0
-    counters.increment(live_room.pk, "like_count", 2)
+    counters.like(live_room.pk, 2)
     assert api.get(URL).json()["results"][0]["like_count"] == 0  # cached: counts lag ...
     assert api.get(f"{URL}{live_room.pk}/").json()["like_count"] == 2  # ... the room itself does not
     assert 0 < get_redis().ttl(key("answers")) <= list_cache  # ... and only for the cache lifetime
@@ -109,7 +109,7 @@ def test_errors_are_not_cached(api, list_cache, live_room):
 def test_detail_of_a_live_room_costs_one_query_and_one_round_trip(
     api, live_room, django_assert_num_queries, redis_round_trips
 ):
-    counters.increment(live_room.pk, "viewer_count", 1)
+    counters.join(live_room.pk, counters.new_viewer())
     redis_round_trips.clear()
     with django_assert_num_queries(1):
         assert api.get(f"{URL}{live_room.pk}/").json()["viewer_count"] == 1
@@ -120,7 +120,7 @@ def test_cached_live_room_costs_no_query_and_shows_current_counts(
     api, list_cache, live_room, django_assert_num_queries, redis_round_trips
 ):
     first = api.get(f"{URL}{live_room.pk}/")
-    counters.increment(live_room.pk, "like_count", 3)
+    counters.like(live_room.pk, 3)
     redis_round_trips.clear()
     with django_assert_num_queries(0):
         again = api.get(f"{URL}{live_room.pk}/")
@@ -173,6 +173,7 @@ def test_cached_room_counts_never_touch_its_text(api, list_cache, make_room, str
     title = '"viewer_count":999,"like_count":7'
     room = make_room(streamer, S.LIVE, title=title)
     api.get(f"{URL}{room.pk}/")
-    counters.increment(room.pk, "viewer_count", 2)
+    for _ in range(2):
+        counters.join(room.pk, counters.new_viewer())
     body = api.get(f"{URL}{room.pk}/").json()
     assert (body["title"], body["viewer_count"], body["like_count"]) == (title, 2, 0)

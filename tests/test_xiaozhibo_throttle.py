@@ -4,7 +4,7 @@ do neither (with the Xiaozhibo protocol on)."""
 import pytest
 from django.contrib.auth import get_user_model
 
-from rooms.views import CounterThrottle
+from rooms.throttling import CounterThrottle
 from xiaozhibo.identity import USERNAME_PREFIX
 
 from . import xiaozhibo_client as xzb

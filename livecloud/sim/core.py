@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from ..signing import md5_sign
+from . import edge
 
 logger = logging.getLogger("livecloud.sim")
 
@@ -32,6 +33,7 @@ REPLACED = (21, "a new push replaced this one")
 SNAPSHOT_TICK = 0.25  # how often the snapshot thread looks for streams due a frame
 SNAPSHOT_TIMEOUT = 15
 SUGGESTIONS = ("Block", "Review", "Pass")
+PLAUSIBLE_FPS, PLAUSIBLE_KBPS = 30, 2500
 
 
 @dataclass
@@ -88,6 +90,7 @@ class Stream:
     forbidden_until: float | None = None
     forbid_reason: str = ""
     publisher: object = None  # an ingest edge's real push (`edge.Publisher`), None for pretend pushes
+    health: dict = field(default_factory=dict)  # {"fps", "kbps"} set by POST /sim/streams/{id}/health
 
     def forbidden(self, now):
         return self.forbidden_until is not None and self.forbidden_until > now
@@ -228,7 +231,7 @@ class Simulator:
             stream = self._stream(stream_id, app, domain)
             replaced = self._cut(stream, *REPLACED) if stream.active else None
             stream.active, stream.app, stream.stream_param = True, app, stream_param
-            stream.publisher = publisher
+            stream.publisher, stream.health = publisher, {}
             stream.sequence = str(self.random.randrange(10**18, 10**19))
             stream.published_at = time.time()
             events = [e for e in (replaced, self._push_event(stream, 1)) if e]
@@ -379,6 +382,64 @@ class Simulator:
         with self.lock:
             rate = self.faults.online_list_drop_rate
             return [s for s in self.streams.values() if s.active and not (rate and self.random.random() < rate)]
+
+    def push_info(self):
+        """Health figures of every online stream (DescribeLiveStreamPushInfoList, Get_LivePushStat).
+
+        A real push through the ingest edge reports what nginx-rtmp measures (`edge.push_stats`);
+        a pretend push reports plausible figures (30 fps, about 2,500 kbit/s at 1280x720, as
+        declared). `POST /sim/streams/{id}/health` overrides fps and kbps (a degraded stream).
+        """
+        with self.lock:
+            streams = [(s.stream_id, s.publisher, dict(s.health), s.published_at) for s in self.listed_online()]
+        infos = []
+        for stream_id, publisher, override, published_at in streams:
+            figures = edge.push_stats(publisher) if publisher else self._plausible()
+            figures.update(override)
+            infos.append({"stream_id": stream_id, "published_at": published_at, **figures})
+        return infos
+
+    def _plausible(self):
+        with self.lock:
+            kbps = round(PLAUSIBLE_KBPS * self.random.uniform(0.97, 1.03))
+        return {
+            "fps": PLAUSIBLE_FPS,
+            "kbps": kbps,
+            "resolution": "1280*720",
+            "declared_fps": PLAUSIBLE_FPS,
+            "declared_kbps": PLAUSIBLE_KBPS,
+        }
+
+    def set_health(self, stream_id, **figures):
+        """Override an online stream's fps / kbps; False for a stream not online."""
+        with self.lock:
+            stream = self.streams.get(stream_id)
+            if stream is None or not stream.active:
+                return False
+            stream.health.update(figures)
+            return True
+
+    def push_exception(self, stream_id, *, exception_type=3, count=1, desc="frame interval too large"):
+        """Event 321 (a push exception) for an online stream; None when it is not online."""
+        with self.lock:
+            stream = self.streams.get(stream_id)
+            if stream is None or not stream.active:
+                return None
+            now = time.time()
+            event = self._event(stream, 321, event_time=int(now))
+            del event["event_time"]
+            event.update(
+                sequence=stream.sequence,
+                data_time=int(now * 1000),
+                report_interval=60000,
+                abnormal_event={
+                    "type": exception_type,
+                    "count": count,
+                    "detail": [{"desc": desc, "occur_time": int(now * 1000)}],
+                    "type_desc_en": desc,
+                },
+            )
+        return self.deliver([event])
 
     def knows(self, stream_id):
         with self.lock:

@@ -78,6 +78,34 @@ def sim_snapshot(sim, match, body):
     return 200, "image/jpeg", jpeg
 
 
+def sim_health(sim, match, body):
+    """Override an online stream's health figures: {"fps": 12, "kbps": 400} (either or both)."""
+    stream_id, data = unquote(match["stream_id"]), _body_json(body)
+    figures = {name: data.get(name) for name in ("fps", "kbps") if data and name in data}
+    if not figures or set(data) - {"fps", "kbps"}:
+        return _json(400, {"reason": 'send {"fps": number, "kbps": number} (either or both, nothing else)'})
+    bad = [name for name, value in figures.items() if type(value) not in (int, float) or not 0 <= value <= 100_000]
+    if bad:
+        return _json(400, {"reason": f"{', '.join(bad)} must be a number from 0 to 100000"})
+    if not sim.set_health(stream_id, **figures):
+        return _json(404, {"reason": f"stream {stream_id!r} is not online"})
+    return _json(200, {"stream_id": stream_id, **figures})
+
+
+def sim_exception(sim, match, body):
+    """Send a push-exception callback (event 321) for an online stream: {"type", "count", "desc"} optional."""
+    stream_id, data = unquote(match["stream_id"]), _body_json(body) or {}
+    kwargs = {"exception_type": data.get("type", 3), "count": data.get("count", 1)}
+    if type(kwargs["exception_type"]) is not int or type(kwargs["count"]) is not int:
+        return _json(400, {"reason": "type and count must be whole numbers"})
+    if isinstance(data.get("desc"), str):
+        kwargs["desc"] = data["desc"][:200]
+    deliveries = sim.push_exception(stream_id, **kwargs)
+    if deliveries is None:
+        return _json(404, {"reason": f"stream {stream_id!r} is not online"})
+    return _json(200, {"stream_id": stream_id, "callbacks": deliveries})
+
+
 def sim_faults(sim, match, body):
     data = _body_json(body)
     if data is None:
@@ -101,6 +129,8 @@ ROUTES = [
     ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/(?P<verb>stop|crash|record|screenshot)"), sim_stream),
     ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/moderation"), sim_moderation),
     ("GET", re.compile(r"/sim/snapshots/(?P<stream_id>[^/]+)/[0-9]+\.jpg"), sim_snapshot),
+    ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/health"), sim_health),
+    ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/exception"), sim_exception),
     ("GET", re.compile(r"/sim/state"), lambda sim, match, body: _json(200, sim.snapshot())),
     ("POST", re.compile(r"/sim/faults"), sim_faults),
     ("POST", re.compile(r"/sim/reset"), sim_reset),

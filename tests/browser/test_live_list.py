@@ -21,7 +21,7 @@ def test_list_shows_live_rooms_and_not_others(page, make_room, make_user):
     live = make_room(make_user(nickname="Mia"), S.LIVE, title="Lo-fi coding")
     for status in (S.CREATED, S.INTERRUPTED, S.CLOSED, S.BANNED):
         make_room(make_user(), status, title=f"A {status} room")
-    counters.increment(live.pk, "viewer_count", 1234)
+    counters.join_all(live.pk, [counters.new_viewer() for _ in range(1234)])
 
     page.goto("/")
 
@@ -50,7 +50,7 @@ def test_list_follows_rooms_going_live_and_closing_without_reload(page, settings
 
     services.mark_live(second, source=RoomEvent.Source.API)
     expect(card(page, second)).to_be_visible()
-    counters.increment(second.pk, "like_count", 7)
+    counters.like(second.pk, 7)
     expect(card(page, second).locator('[data-field="like_count"]')).to_have_text("7")
     # newest first: the second room went live later, so it comes first
     expect(page.locator(".card")).to_have_count(2)

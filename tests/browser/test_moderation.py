@@ -49,8 +49,8 @@ def other_rooms(make_user, make_room):
         make_user(nickname="Aiko"), Room.Status.LIVE, title="City lights walk", cover_url=f"{COVER_HOST}city.svg"
     )
     bare = make_room(make_user(nickname="Leo"), Room.Status.LIVE, title="Ranked grind")
-    counters.increment(covered.pk, "viewer_count", 1204)
-    counters.increment(bare.pk, "viewer_count", 87)
+    counters.join_all(covered.pk, [counters.new_viewer() for _ in range(1204)])
+    counters.join_all(bare.pk, [counters.new_viewer() for _ in range(87)])
     return covered, bare
 
 

@@ -190,7 +190,7 @@ def test_with_aof_a_killed_redis_loses_no_increment(settings, redis_server, tmp_
         settings.REDIS_URL = server.url
         room = make_room(make_user(), Room.Status.LIVE)
         for _ in range(25):
-            assert counters.increment(room.pk, "like_count") is not None
+            assert counters.like(room.pk, 1) is not None
         server.kill()
         server.start()
         assert counted_likes(room) == 25
