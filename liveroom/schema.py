@@ -123,7 +123,9 @@ def document_errors(result, generator, request, public):
                 }
                 if headers:
                     response["headers"] = headers
-                responses.setdefault(str(status), response)
+                documented = responses.setdefault(str(status), response)
+                if headers:  # an operation's own description of a 429 / 503 gets the header too
+                    documented.setdefault("headers", headers)
     return result
 
 
