@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "callbacks",
     "livecloud",
     "xiaozhibo",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "events.context.events",
             ],
         },
     },
@@ -188,6 +190,12 @@ COUNTER_FLUSH_INTERVAL = env_int("COUNTER_FLUSH_INTERVAL", 5, minimum=1)
 CALLBACK_MAX_AHEAD = env_int("CALLBACK_MAX_AHEAD", 15 * 60, minimum=0)
 CALLBACK_LOG_DAYS = env_int("CALLBACK_LOG_DAYS", 30, minimum=1)  # days the callback log is kept
 ROOM_LIST_CACHE_TTL = env_int("ROOM_LIST_CACHE_TTL", 5, minimum=0)  # seconds a list page is cached (Redis); 0 = off
+
+# Real-time events (SPEC §15)
+EVENTS_URL = env_str("EVENTS_URL", "")  # where pages open their event streams ("" = this origin)
+EVENTS_HEARTBEAT = env_int("EVENTS_HEARTBEAT", 15, minimum=1)  # seconds between keep-alive comments
+EVENTS_RETRY_MS = env_int("EVENTS_RETRY_MS", 3000, minimum=100)  # the clients' reconnect delay
+EVENTS_KEEP = env_int("EVENTS_KEEP", 500, minimum=10)  # events kept per channel for Last-Event-ID
 
 # Beat: counts from Redis to the database (a no-op without Redis); a run that waited too long is dropped.
 CELERY_BEAT_SCHEDULE["flush-counters"] = {

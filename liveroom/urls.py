@@ -15,6 +15,7 @@ handler500 = "liveroom.errors.server_error"
 api_v1 = [
     path("auth/register/", RegisterView.as_view(), name="register"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    path("", include("events.urls")),
     path("", include("rooms.urls")),
 ]
 

@@ -34,7 +34,7 @@ from liveroom.redis import get_redis, key, scripts
 
 from . import lua
 from .models import Room
-from .signals import room_status_changed
+from .signals import counts_changed, room_status_changed
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def sync_live() -> bool:
 
 def _change(room_id, field, amount, throttle):
     throttle_key, limit, window = throttle or (_key("unthrottled"), "", "")
-    keys = [_key("counts"), _key("live"), _key("ready"), _key("dirty"), throttle_key]
+    keys = [_key("counts"), _key("live"), _key("ready"), _key("dirty"), throttle_key, changes_channel()]
     reply = _scripts().change(keys=keys, args=[room_id, field, amount, limit, window])
     if reply[0] == THROTTLED:
         raise Throttled(max(int(reply[1]), 1))
@@ -195,11 +195,20 @@ def _increment_db(room_id, field, amount):
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {column} = CASE WHEN {column} + %s > 0 THEN {column} + %s ELSE 0 END"
-            f" WHERE id = %s AND status = %s RETURNING {column}",
+            f" WHERE id = %s AND status = %s RETURNING {column}, viewer_count, like_count",
             [amount, amount, room_id, LIVE],
         )
         row = cursor.fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None
+    transaction.on_commit(lambda: counts_changed.send(Room, room_id=room_id, viewer_count=row[1], like_count=row[2]))
+    return row[0]
+
+
+def changes_channel() -> str:
+    """The Redis pub/sub channel where every change of a room's counts is published, as
+    `{"id", "viewer_count", "like_count"}`, by the change itself (no extra round trip)."""
+    return _key("changes")
 
 
 def _key(*parts):

@@ -13,7 +13,8 @@ local function put(counts, id, viewers, likes, seq)
 end
 """
 
-# KEYS: counts, live, ready, dirty, throttle.  ARGV: id, field, amount, limit ('' = none), window.
+# KEYS: counts, live, ready, dirty, throttle, changes channel.  ARGV: id, field, amount, limit
+# ('' = none), window. Publishes the room's counts on the changes channel (the real-time events).
 # Returns {count}, {-3, seconds to wait}, {-2} (live set unknown) or {-1} (not in the live set).
 CHANGE = """
 local id, limit = ARGV[1], tonumber(ARGV[4])
@@ -33,6 +34,8 @@ if value < 0 then
 end
 redis.call('HINCRBY', KEYS[1], seq, 1)
 redis.call('SADD', KEYS[4], id)
+local counts = redis.call('HMGET', KEYS[1], id .. ':viewer_count', id .. ':like_count')
+redis.call('PUBLISH', KEYS[6], '{"id":' .. id .. ',"viewer_count":' .. counts[1] .. ',"like_count":' .. counts[2] .. '}')
 return {value}
 """
 

@@ -63,12 +63,35 @@
     roomPanel.querySelector(".push").hidden = !isOpen;
     closeButton.hidden = newPushButton.hidden = !isOpen;
     openAnotherButton.hidden = isOpen;
-    if (!isOpen) clearTimeout(pollTimer);
+    if (!isOpen) {
+      clearTimeout(pollTimer);
+      events.close();
+    }
   }
 
-  async function poll() {
+  // The room's event stream: a status change shows at once (one fetch of the room), counts are
+  // pushed; while it is open the timer does not poll.
+  let events = { connected: false, close() {} };
+  function follow() {
+    events.close();
+    events = window.liveroom.events(`${root.dataset.eventsUrl}/api/v1/rooms/${roomId}/events/`, {
+      status() {
+        poll(true);
+      },
+      counts(counts) {
+        setText(field(roomPanel, "viewer_count"), formatCount(counts.viewer_count));
+        setText(field(roomPanel, "like_count"), formatCount(counts.like_count));
+      },
+    });
+  }
+
+  async function poll(pushed = false) {
     clearTimeout(pollTimer);
     if (!roomId) return;
+    if (events.connected && !pushed) {
+      if (OPEN.has(root.dataset.status)) pollTimer = setTimeout(poll, intervalMs);
+      return;
+    }
     try {
       const { ok, status, data } = await api(roomUrl());
       if (ok) showRoom(data);
@@ -104,6 +127,7 @@
         showRoom(data);
         openPanel.hidden = true;
         roomPanel.hidden = false;
+        follow();
         pollTimer = setTimeout(poll, intervalMs);
       } else if (status === 400 && data && data.fields) showErrors(data.fields);
       else if (status === 401 || (status === 403 && data && data.code === "not_authenticated")) window.location.reload();
@@ -169,6 +193,7 @@
   const initial = JSON.parse(document.getElementById("studio-room").textContent);
   if (initial) {
     showRoom(initial);
+    if (OPEN.has(initial.status)) follow();
     pollTimer = setTimeout(poll, intervalMs);
   }
 })();
