@@ -8,6 +8,7 @@ Checks come before the stream starts, so a bad request is a plain JSON error.
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connection
 from django.http import JsonResponse, StreamingHttpResponse
 
 from rooms.models import Room
@@ -44,27 +45,34 @@ async def _list(request):
 
 
 async def _room(request, pk):
-    if set(request.GET) - {"last_event_id"}:
-        return _error(
-            400, "invalid", f"Unknown query parameter: {', '.join(sorted(set(request.GET) - {'last_event_id'}))}."
-        )
-    user = await _user(request)
-    visible = await sync_to_async(Room.objects.filter(Room.visible_to(user), pk=pk).exists)()
-    if not visible:
+    unknown = sorted(set(request.GET) - {"last_event_id"})
+    if unknown:
+        return _error(400, "invalid", f"Unknown query parameter: {', '.join(unknown)}.")
+    user = None
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        user = await request.auser()
+        await sync_to_async(connection.close)()  # the session's: this request's thread keeps none
+    token = request.headers.get("Authorization", "")
+    if not await sync_to_async(_visible, thread_sensitive=False)(pk, user, token):
         return _error(404, "not_found", "No room with this id.")
     return await _stream(request, f"room:{pk}")
 
 
-async def _user(request):
-    """The app's token (`Authorization: Token …`), else the web session."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme == "Token" and token:
-        from rest_framework.authtoken.models import Token
+def _visible(pk, user, authorization) -> bool:
+    """Whether the caller (the app's `Authorization: Token …`, else the web session's user) may
+    see the room. Runs in a pooled thread and closes its database connection: a stream lasts
+    for hours and must not hold one."""
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.authtoken.models import Token
 
-        found = await Token.objects.select_related("user").filter(key=token).afirst()
-        if found is not None and found.user.is_active:
-            return found.user
-    return await request.auser()
+    try:
+        scheme, _, key = authorization.partition(" ")
+        if scheme == "Token" and key:
+            found = Token.objects.select_related("user").filter(key=key, user__is_active=True).first()
+            user = found.user if found else user
+        return Room.objects.filter(Room.visible_to(user or AnonymousUser()), pk=pk).exists()
+    finally:
+        connection.close()
 
 
 async def _stream(request, channel):
