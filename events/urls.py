@@ -3,6 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("events/", views.list_events, name="events-list"),
-    path("rooms/<int:pk>/events/", views.room_events, name="events-room"),
+    path("events/", views.unavailable, name="events-list"),
+    path("rooms/<int:pk>/events/", views.unavailable, name="events-room"),
 ]
