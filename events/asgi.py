@@ -10,6 +10,7 @@ plain JSON error in the project's shape.
 
 import json
 import re
+import time
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
@@ -115,12 +116,31 @@ async def _check(scope):
         return 400, "invalid", "Last-Event-ID: not an id this server sent.", []
     if room:
         session = SimpleCookie(headers.get("cookie", "")).get(settings.SESSION_COOKIE_NAME)
-        visible = sync_to_async(_visible, thread_sensitive=False)
-        if not await visible(int(room.group(1)), session.value if session else "", headers.get("authorization", "")):
+        session_key, authorization = session.value if session else "", headers.get("authorization", "")
+        pk = int(room.group(1))
+        if not (session_key or authorization) and _PUBLIC.get(pk, 0) > time.monotonic():
+            pass  # a room anyone may see, checked a moment ago
+        elif await sync_to_async(_visible, thread_sensitive=False)(pk, session_key, authorization):
+            if not (session_key or authorization):
+                _remember_public(pk)
+        else:
             return 404, "not_found", "No room with this id.", []
     scope["liveroom.channel"] = f"room:{room.group(1)}" if room else "list"
     scope["liveroom.last_id"] = last_id
     return None
+
+
+# Rooms an anonymous caller may see (live), until when: a crowd arriving at one room costs one
+# query. The price: for PUBLIC_FOR seconds after a room ends, a stream of it may still open (it
+# then carries heartbeats only; the page has seen the end through the room's own answers).
+PUBLIC_FOR = 2.0
+_PUBLIC = {}
+
+
+def _remember_public(pk):
+    if len(_PUBLIC) > 100_000:
+        _PUBLIC.clear()
+    _PUBLIC[pk] = time.monotonic() + PUBLIC_FOR
 
 
 def _visible(pk, session_key, authorization) -> bool:
