@@ -186,7 +186,7 @@ async def _client(port, room_id, n):
             state[i] = "closed"
 
     tasks = {}
-    for attempt in range(5):  # open them in waves, again for those refused or cut (the listen backlog is finite)
+    for _ in range(5):  # open them in waves, again for those refused or cut (the listen backlog is finite)
         todo = [i for i in range(n) if state[i] == "closed"]
         if not todo:
             break
@@ -202,10 +202,12 @@ async def _client(port, room_id, n):
     while line := await loop.run_in_executor(None, sys.stdin.readline):
         sent = float(line)
         deadline = time.time() + 10
-        while time.time() < deadline and any(s == "open" and (a is None or a < sent) for s, a in zip(state, arrivals)):
+        while time.time() < deadline and any(
+            s == "open" and (a is None or a < sent) for s, a in zip(state, arrivals, strict=True)
+        ):
             await asyncio.sleep(0.01)
         # an open stream the event did not reach in 10 s counts as 10 s
-        late = [a - sent if a and a >= sent else 10.0 for s, a in zip(state, arrivals) if s == "open"]
+        late = [a - sent if a and a >= sent else 10.0 for s, a in zip(state, arrivals, strict=True) if s == "open"]
         print(json.dumps(late), flush=True)
     for task in tasks.values():
         task.cancel()

@@ -2,8 +2,10 @@
 
 Seeds 10,000 rooms (2,000 live) into a bench database of its own, starts gunicorn on
 PostgreSQL + Redis, drives it with wrk on loopback and prints requests/s and p99 latency of each
-case against a do-nothing DRF endpoint served by the same server; then times one counter flush
-of 100,000 increments over 10,000 rooms, and one sweep where the sweeper offers a measurement.
+case against a do-nothing DRF endpoint served by the same server (the heartbeat case on a room
+10,000 viewers watch); then holds 100,000 viewers over the 2,000 live rooms in Redis (bytes per
+viewer, the flush writing every room's count, the -viewer_count list's top 20), times one counter
+flush of 100,000 increments over 10,000 rooms, and one sweep where the sweeper offers a measurement.
 Writes bench/results.md.
 
 The machine may be shared, so its speed drifts: each case runs several times, each run between
@@ -16,20 +18,24 @@ emptied), BENCH_REDIS_URL (default REDIS_URL or redis://127.0.0.1:6379/0; keys u
 BENCH_CONNECTIONS (64), BENCH_WORKERS / BENCH_THREADS (gunicorn gthread, 4 / 2).
 """
 
+import json
 import os
 import random
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import report  # noqa: E402
+from bench import metrics_cost, report  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
@@ -47,6 +53,8 @@ REDIS_PIDS = [
     int(p) for p in subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True).stdout.split()
 ]
 BASELINE = "/api/v1/bench/noop/"
+CROWD = 10_000  # viewers of the heartbeat case's room
+HEARTBEAT = f"heartbeat, a room with {CROWD:,} viewers"
 
 ENV = {
     "DATABASE_URL": DATABASE_URL,
@@ -64,7 +72,12 @@ ENV = {
     "BENCH_ENDPOINT": "on",
     # One client address sends everything: the throttle still runs, with a limit it cannot reach.
     "THROTTLE_COUNTER": "1000000000/s",
+    # The crowd of the heartbeat case stays for the whole run, heartbeating or not.
+    "VIEWER_TIMEOUT": "3600",
     "LOG_LEVEL": "WARNING",
+    "REDIS_SOCKET_TIMEOUT_MS": "250",  # the server's, as deployed
+    # The cursor cases walk one snapshot for the whole run (its pages are recomputed from it).
+    "LIST_SNAPSHOT_TTL": "3600",
 }
 T0 = time.monotonic()
 
@@ -77,6 +90,11 @@ def main():
     ensure_wrk()
     ensure_database()
     os.environ.update(ENV)
+    # This process's own bulk loading and flush timing are not the hot path; on a busy shared
+    # machine Redis may pause for longer than the server's timeout.
+    os.environ["REDIS_SOCKET_TIMEOUT_MS"] = "2000"
+    # Metrics as in production: every process writes its samples to one directory (METRICS_ENABLED=off: none).
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="liveroom-bench-metrics-"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "liveroom.settings"
     import django
 
@@ -98,34 +116,57 @@ def main():
     seed.reset()
     clear_redis()
     sweep = measure_sweep()
+    say("stream health: one check over 10,000 live streams against the simulator")
+    health_check = metrics_cost.measure_health_check()
     say("seeding 10,000 rooms (2,000 live)")
     live = seed.seed(rng)
     plans = seed.explain_list()
-    hot, shown = live[len(live) // 2], live[len(live) // 3]
+    hot, shown, watched = live[len(live) // 2], live[len(live) // 3], live[len(live) // 4]
+    say(f"heartbeat case: {CROWD:,} viewers join one room")
+    os.environ["BENCH_TOKENS"] = str(seed.crowd(watched, CROWD, ROOT / "bench" / ".tokens"))
     cases = [
         ("list page 1", "/api/v1/rooms/", None),
         ("list page 50", "/api/v1/rooms/?page=50", None),
         ("detail of a live room", f"/api/v1/rooms/{shown}/", None),
         ("like, one hot room", f"/api/v1/rooms/{hot}/like/", "like.lua"),
+        (HEARTBEAT, f"/api/v1/rooms/{watched}/heartbeat/", "heartbeat.lua"),
     ]
     say(
         f"Redis mode: gunicorn {WORKERS} workers x {THREADS} threads; wrk {CONNECTIONS} connections;"
         f" {ROUNDS} runs of {DURATION} s per case, each between two baseline runs"
     )
-    with Server(ENV) as server, Flusher():
+    cases.append(("list page 1 revalidated (304)", "/api/v1/rooms/", "revalidate.lua"))
+    with Server(ENV) as server, Flusher(), NginxFront(server) as front:
+        say(f"nginx front (deploy/nginx/liveroom.conf) at {front.url}, in front of that gunicorn")
+        cases.append(
+            ("list page 1 through the nginx front (deploy/, TLS, cache warm)", f"{front.url}/api/v1/rooms/", None)
+        )
+        cases += [
+            ("list cursor page 50", cursor_path(server, "/api/v1/rooms/"), None),
+            ("list cursor page 50, most viewers", cursor_path(server, "/api/v1/rooms/?ordering=-viewer_count"), None),
+        ]
         redis_mode = server.compare(cases)
     say("database-counter mode (no REDIS_URL): gunicorn restarted")
     with Server({**ENV, "REDIS_URL": ""}) as server:
         db_mode = server.compare([("like, one hot room, database mode", f"/api/v1/rooms/{hot}/like/", "like.lua")])
     clear_redis()  # its counts predate the database mode's likes: let it load them again
+    say("viewers: 100,000 joining the 2,000 live rooms")
+    viewers = seed.measure_viewers(rng, say)
+    say(
+        f"viewers: {viewers['bytes_per_viewer']:.0f} bytes of Redis each; flush of {viewers['written']:,} rooms"
+        f" {viewers['flush_s'] * 1000:.0f} ms (exact: {viewers['exact']}); top 20 right: {viewers['top_matches']}"
+    )
+    clear_redis()
     say("flush: counting 100,000 increments over 10,000 rooms (all made live)")
     flush = seed.measure_flush(rng, say)
     say(f"flush of {flush['rooms']:,} rooms: {flush['flush_s'] * 1000:.0f} ms (counts exact: {flush['exact']})")
     machine["load_end"] = report.loadavg()
-    text = report.render(machine, setup, redis_mode, db_mode, flush, sweep, plans)
+    text = report.render(machine, setup, redis_mode, db_mode, flush, sweep, plans, viewers)
+    say("metrics: CPU cost per request (bench/metrics_cost.py)")
+    text += metrics_cost.render(metrics_cost.measure(), health_check)
     (ROOT / "bench" / "results.md").write_text(text)
     print()
-    print(report.table(redis_mode, db_mode, flush, sweep))
+    print(report.table(redis_mode, db_mode, flush, sweep, viewers))
     say("written to bench/results.md")
 
 
@@ -178,7 +219,7 @@ class Server:
     """gunicorn serving liveroom on a free loopback port."""
 
     def __init__(self, env):
-        self.env, self.port = {**os.environ, **env}, free_port()
+        self.env, self.port, self.front_pids = {**os.environ, **env}, free_port(), []
         separator = "&" if "?" in DATABASE_URL else "?"
         self.env["DATABASE_URL"] = f"{DATABASE_URL}{separator}application_name={SERVER_APP}"
 
@@ -238,6 +279,8 @@ class Server:
     def run(self, path, script):
         """One measured wrk run, with the CPU time the server side spent per request (gunicorn,
         its PostgreSQL backends, Redis) plus wrk's own: what the run cost whatever else ran."""
+        if script in PREPARE:
+            PREPARE[script](self.url(path))
         load, pids = report.loadavg(), self.server_pids()
         before = report.cpu_seconds(pids)
         result = report.wrk(self.url(path), script, DURATION, CONNECTIONS)
@@ -250,15 +293,63 @@ class Server:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [SERVER_APP])
             postgres = [row[0] for row in cursor.fetchall()]
-        return [self.process.pid, *_children(self.process.pid), *postgres, *REDIS_PIDS]
+        return [self.process.pid, *_children(self.process.pid), *postgres, *REDIS_PIDS, *self.front_pids]
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return path if "://" in path else f"http://127.0.0.1:{self.port}{path}"
+
+
+def _current_etag(url):
+    """For bench/revalidate.lua: the ETag the answer has now (signed play URLs in it change it
+    every minute, so it is fetched again before each run)."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        os.environ["BENCH_IF_NONE_MATCH"] = answer.headers["ETag"]
+
+
+PREPARE = {"revalidate.lua": _current_etag}  # wrk script → what to do before each run of it
+
+
+def cursor_path(server, path, page=50):
+    """The path of the `page`th page of a cursor walk that starts at `path` (its `next` links)."""
+    url = server.url(path)
+    for _ in range(page - 1):
+        with urllib.request.urlopen(url, timeout=10) as response:
+            url = json.load(response)["next"]
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.path}?{parts.query}"
 
 
 def _children(pid):
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     return [int(child) for child in found]
+
+
+class NginxFront:
+    """The shipped nginx site (deploy/nginx/liveroom.conf, rendered as tests/scaleout/ does) in front
+    of `server`; its processes count in the server's CPU time."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def __enter__(self):
+        import tempfile
+
+        from tests.scaleout.front import start_nginx
+        from tests.scaleout.procs import Processes
+
+        self.directory = tempfile.TemporaryDirectory(prefix="liveroom-bench-nginx-")
+        self.procs = Processes(self.directory.name)
+        nginx = start_nginx(self.procs, Path(self.directory.name) / "nginx", [self.server.port])
+        self.url = nginx.url
+        self.server.front_pids = [nginx.pid, *_children(nginx.pid)]
+        return self
+
+    def __exit__(self, *exc):
+        self.server.front_pids = []
+        self.procs.stop_all()
+        self.directory.cleanup()
 
 
 class Flusher:
