@@ -30,7 +30,10 @@ from .signals import room_status_changed
 
 log = logging.getLogger(__name__)
 VERSION_FIELD = ".version"
-_VIEWERS, _LIKES = re.compile(rb'"viewer_count":\d+'), re.compile(rb'"like_count":\d+')
+_COUNT_PATTERNS = [
+    (re.compile(rb'"viewer_count":\d+'), b'"viewer_count":'),
+    (re.compile(rb'"like_count":\d+'), b'"like_count":'),
+]
 
 # KEYS: answers, version.  ARGV: version read before the answer was computed, field, body, ttl.
 _STORE = f"""
@@ -51,6 +54,19 @@ return {version, body, counts[1], counts[2]}
 """
 
 
+# KEYS: answers, version, counts.  ARGV: field. The field holds "{room id}\n{body}".
+# Returns {version, body, viewer_count, like_count}; body and counts may be nil.
+_LOOKUP_BOUND = """
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+local version = redis.call('GET', KEYS[2]) or '0'
+if not entry then return {version} end
+local newline = string.find(entry, '\\n', 1, true)
+local room = string.sub(entry, 1, newline - 1)
+local counts = redis.call('HMGET', KEYS[3], room .. ':viewer_count', room .. ':like_count')
+return {version, string.sub(entry, newline + 1), counts[1], counts[2]}
+"""
+
+
 def enabled() -> bool:
     return bool(settings.REDIS_URL) and settings.ROOM_LIST_CACHE_TTL > 0
 
@@ -67,25 +83,37 @@ class _Entry:
         )
 
 
-class PageCache(_Entry):
-    """The cache entry of one list request: `get()` first, then `set()` after a miss."""
+class AnswerCache(_Entry):
+    """The cache entry of an answer named by `field`: `get()` first, then `set()` after a miss."""
 
-    def __init__(self, request):
-        # The host as sent: a host Django refuses never gets a page stored, so it only ever misses.
-        meta = request.META
-        page = f"{request.scheme}://{meta.get('HTTP_HOST', '')}?{meta.get('QUERY_STRING', '')}"
-        self.field = "list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
+    def __init__(self, field):
+        self.field = field
 
     @classmethod
-    def for_request(cls, request):
-        """The entry for this request, or None when caching is off."""
-        return cls(request) if enabled() else None
+    def named(cls, field):
+        """The entry, or None when caching is off."""
+        return cls(field) if enabled() else None
 
     def get(self) -> bytes | None:
         body, self.version = get_redis().hmget(key("answers"), [self.field, VERSION_FIELD])
         if body is None and self.version is None:  # no answers stored: read the version now
             self.version = get_redis().get(key("answers", "version")) or b"0"
         return body
+
+
+class PageCache(AnswerCache):
+    """The cache entry of one list request."""
+
+    def __init__(self, request):
+        # The host as sent: a host Django refuses never gets a page stored, so it only ever misses.
+        meta = request.META
+        page = f"{request.scheme}://{meta.get('HTTP_HOST', '')}?{meta.get('QUERY_STRING', '')}"
+        super().__init__("list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest())
+
+    @classmethod
+    def for_request(cls, request):
+        """The entry for this request, or None when caching is off."""
+        return cls(request) if enabled() else None
 
 
 class RoomCache(_Entry):
@@ -105,12 +133,42 @@ class RoomCache(_Entry):
         self.version = reply[0]
         if len(reply) == 1:
             return None
-        body, (viewers, likes) = reply[1], reply[2:]
-        if viewers is None:
-            return body
-        # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
-        body = _VIEWERS.sub(b'"viewer_count":' + viewers, body, count=1)
-        return _LIKES.sub(b'"like_count":' + likes, body, count=1)
+        return _patch(reply[1], reply[2:], _COUNT_PATTERNS)
+
+
+class RoomAnswerCache(_Entry):
+    """The cache entry of an answer about one room that the caller names without its id (the
+    Xiaozhibo GetUserInfo names the anchor). The room id is stored with the body, so `get()`
+    patches in the room's current counts in the same round trip. `count_keys` are the JSON keys
+    of the viewer and like counts in the body."""
+
+    def __init__(self, field, count_keys=(b"viewer_count", b"like_count")):
+        self.field = field
+        self._patterns = [(re.compile(b'"' + name + rb'":\d+'), b'"' + name + b'":') for name in count_keys]
+
+    @classmethod
+    def named(cls, field, count_keys=(b"viewer_count", b"like_count")):
+        return cls(field, count_keys) if enabled() else None
+
+    def get(self) -> bytes | None:
+        reply = _scripts().bound(
+            keys=[key("answers"), key("answers", "version"), key("counters", "counts")], args=[self.field]
+        )
+        self.version = reply[0]
+        if len(reply) == 1:
+            return None
+        return _patch(reply[1], reply[2:], self._patterns)
+
+    def set(self, body: bytes, *, room_id=None):
+        super().set(b"%d\n" % room_id + body)
+
+
+def _patch(body, counts, patterns):
+    for value, (pattern, prefix) in zip(counts, patterns, strict=True):
+        if value is not None:
+            # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
+            body = pattern.sub(prefix + value, body, count=1)
+    return body
 
 
 def json_response(body: bytes) -> HttpResponse:
@@ -125,7 +183,7 @@ def invalidate():
         get_redis().pipeline().incr(key("answers", "version")).delete(key("answers")).execute()
 
 
-_scripts = scripts(store=_STORE, room=_LOOKUP_ROOM)
+_scripts = scripts(store=_STORE, room=_LOOKUP_ROOM, bound=_LOOKUP_BOUND)
 
 
 @receiver(room_status_changed, dispatch_uid="listcache_membership")

@@ -184,8 +184,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if data:
             Room.objects.filter(pk=room.pk).update(**data)
             room.refresh_from_db()
-            if room.status == Room.Status.LIVE:
-                listcache.invalidate()
+            listcache.invalidate()  # a listed room, or one a cached Xiaozhibo GetUserInfo names
         return Response(self._serialized(room))
 
     @extend_schema(request=None, responses=RoomSerializer)

@@ -6,19 +6,23 @@ Rooms are found through the anchor's `userid`: the original kept one row per anc
 the anchor's newest room opened through this protocol.
 """
 
+import logging
+
+import redis
 from django.db import transaction
 from django.utils import timezone
 
-from rooms import counters, services, stream_urls
+from rooms import counters, listcache, services, stream_urls
 from rooms.models import Room, RoomEvent
 from rooms.views import CounterThrottle
 
 from . import identity
-from .models import RoomInfo
+from .models import Account, RoomInfo
 from .protocol import (
     DB_ERROR,
     FREQUENCY,
     INVALID_PARA,
+    Encoded,
     ProtocolError,
     clean,
     integer,
@@ -28,6 +32,7 @@ from .protocol import (
     string,
 )
 
+logger = logging.getLogger(__name__)
 SOURCE = RoomEvent.Source.XIAOZHIBO
 RESULT_OK = {"result": 0}
 
@@ -52,6 +57,13 @@ def listed_rooms():
     return Room.objects.filter(xiaozhibo__isnull=False).select_related("owner__xiaozhibo_account", "xiaozhibo")
 
 
+def _forget_answers():
+    try:
+        listcache.invalidate()
+    except redis.RedisError:
+        logger.warning("cached answers not dropped after a new room; they expire by themselves", exc_info=True)
+
+
 # --- anchor ------------------------------------------------------------------------------------
 
 
@@ -72,6 +84,8 @@ def request_lvb_addr(args, request):
                 source=SOURCE,
             )
             RoomInfo.objects.create(room=room, groupid=groupid, desc=profile_text(info, "desc", 255) or "")
+            # GetUserInfo answers name the anchor's newest room: cached ones are out of date now
+            transaction.on_commit(_forget_answers)
     except services.StreamerBanned as banned:
         raise ProtocolError(DB_ERROR, clean(banned.args[0])) from None
     push_url, _ = stream_urls.push_url(room.stream_id)
@@ -203,14 +217,25 @@ def fetch_list(args, request):
         return {"totalcount": "0", "pusherlist": []}  # replays and UGC videos are not kept here
     if flag not in (LIST_LIVE, LIST_ALL):
         raise para_error("FetchList")
-    rooms = listed_rooms().filter(status=Room.Status.LIVE)
-    total = rooms.count()
+    cache = listcache.AnswerCache.named(f"xiaozhibo:list:{flag}:{pageno}:{pagesize}")
+    if cache is not None and (body := cache.get()) is not None:
+        return Encoded(body)
+    # The page's ids from the list index (live rooms by start, in a subquery), then those rooms with
+    # their joins: joining and sorting every live room before the LIMIT costs as much as the whole list.
+    live = Room.objects.filter(status=Room.Status.LIVE, xiaozhibo__isnull=False)
+    total = live.count()
     start = (pageno - 1) * pagesize
-    page = list(rooms.order_by("-started_at", "-id")[start : start + pagesize]) if start < total else []
+    page = []
+    if start < total:
+        ids = live.order_by("-started_at", "-id").values("pk")[start : start + pagesize]
+        page = list(listed_rooms().filter(pk__in=ids).order_by("-started_at", "-id"))
     now = timezone.now()
     items = [pusher_info(room, now) for room in counters.with_pending(page)]
     # the original's COUNT(*) came back as text, except for flag 3, where it was a sum of two
-    return {"totalcount": total if flag == LIST_ALL else str(total), "pusherlist": items}
+    answer = Encoded.ok({"totalcount": total if flag == LIST_ALL else str(total), "pusherlist": items})
+    if cache is not None:
+        cache.set(answer.body)
+    return answer
 
 
 def get_user_info(args, request):
@@ -222,13 +247,20 @@ def get_user_info(args, request):
         raise para_error("GetUserInfo")
     if kind != 0:
         raise not_found(f"no replay {fileid} of userid:{userid}")
-    room = listed_rooms().filter(owner__xiaozhibo_account__userid=userid).order_by("-created_at", "-id").first()
-    if room is None:
+    cache = listcache.RoomAnswerCache.named(f"xiaozhibo:user:{userid}", count_keys=(b"viewercount", b"likecount"))
+    if cache is not None and (body := cache.get()) is not None:
+        return Encoded(body)
+    account = Account.objects.filter(userid=userid).values_list("user_id", flat=True).first()
+    room = account and listed_rooms().filter(owner_id=account).order_by("-created_at", "-id").first()
+    if not room:
         raise not_found(f"no room of userid:{userid}")
     info = pusher_info(counters.with_pending([room])[0], timezone.now())
     info["userinfo"]["desc"] = info.pop("desc")
     del info["forbid_status"]
-    return info
+    answer = Encoded.ok(info)
+    if cache is not None:
+        cache.set(answer.body, room_id=room.pk)
+    return answer
 
 
 def pusher_info(room, now):
