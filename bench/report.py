@@ -10,15 +10,26 @@ from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"list page 1": 0.8, "list page 50": 0.8, "detail of a live room": 0.7, "like, one hot room": 0.7}
+TARGETS |= {"Xiaozhibo FetchList page 1": 0.8, "Xiaozhibo FetchList page 50": 0.8}
+TARGETS |= {"Xiaozhibo ChangeCount (a like)": 0.7, "Xiaozhibo GetUserInfo": 0.75}
+# On the production server (granian), against gunicorn gthread's do-nothing endpoint; and its tail.
+SERVER_TARGETS = {"do-nothing DRF endpoint": 1.7, "list page 1": 1.5}
+SERVER_P99_TARGETS_MS = {"list page 1": 30.0}
 FLUSH_TARGET_S, SWEEP_TARGET_S = 1.0, 3.0
 
 
 def wrk(url, script, seconds, connections):
-    """One wrk run: requests/s, p99, errors, requests done and the CPU seconds wrk itself used."""
+    """One wrk run: requests/s, p99, errors, requests done and the CPU seconds wrk itself used.
+
+    `script` is a wrk Lua script in bench/, or (script, body) for one that posts BENCH_BODY."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    env = None
+    if isinstance(script, tuple):
+        script, body = script
+        env = {**os.environ, "BENCH_BODY": body}
     if script:
         command += ["-s", str(ROOT / "bench" / script)]
-    process = subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True, env=env)
     out = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -94,7 +105,41 @@ def _verdict(ratio, cpu_ratio, target):
     return f"MISSED{' (met by CPU)' if cpu_ratio >= target else ''}"
 
 
-def table(redis_mode, db_mode, flush, sweep):
+def servers_table(redis_mode, servers):
+    """Each case on gunicorn gthread and on the other servers, all as × gthread's do-nothing endpoint."""
+    kinds = list(servers)
+    head = "| case | gthread: requests/s, p99, × baseline |" + "".join(
+        f" {kind}: requests/s, p99, × baseline |" for kind in kinds
+    )
+    lines = [head + " target | |", "|---|---|" + "---|" * len(kinds) + "---|---|"]
+    names = list(dict.fromkeys([name for runs in servers.values() for name in runs]))
+    for name in names:
+        mine = redis_mode["baseline"] if name == "do-nothing DRF endpoint" else redis_mode.get(name)
+        cells = [_cell(mine, baseline=name == "do-nothing DRF endpoint")]
+        cells += [_cell(servers[kind].get(name)) for kind in kinds]
+        target, verdict = "", ""
+        chosen = servers[kinds[0]].get(name)
+        checks = []
+        if name in SERVER_TARGETS:
+            checks.append((f"≥ {SERVER_TARGETS[name]}", _median(chosen, "ratio") >= SERVER_TARGETS[name]))
+        if name in SERVER_P99_TARGETS_MS:
+            limit = SERVER_P99_TARGETS_MS[name]
+            checks.append((f"p99 ≤ {limit:.0f} ms", _median(chosen, "p99_ms") <= limit))
+        if checks:
+            target = f"{kinds[0]}: " + ", ".join(text for text, _ in checks)
+            verdict = "met" if all(ok for _, ok in checks) else "MISSED"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {target} | {verdict} |")
+    return "\n".join(lines)
+
+
+def _cell(runs, baseline=False):
+    if not runs:
+        return ""
+    ratio = "1" if baseline else f"**{_median(runs, 'ratio'):.2f}**"
+    return f"{_median(runs, 'rps'):,.0f}, {_median(runs, 'p99_ms'):.1f} ms, {ratio}"
+
+
+def table(redis_mode, db_mode, flush, sweep, servers=None):
     base = redis_mode["baseline"]
     db_like = db_mode["like, one hot room, database mode"]
     lines = [
@@ -135,6 +180,8 @@ def table(redis_mode, db_mode, flush, sweep):
         lines.append(
             "| one sweep over 10,000 live rooms | | not measured: no sweep measurement in this version | | | | ≤ 3 s | |"
         )
+    if servers:
+        lines += ["", servers_table(redis_mode, servers)]
     return "\n".join(lines)
 
 
@@ -142,7 +189,7 @@ def _each(runs, key):
     return ", ".join(f"{run[key]:.2f}" for run in runs)
 
 
-def render(machine, setup, redis_mode, db_mode, flush, sweep, plans):
+def render(machine, setup, redis_mode, db_mode, flush, sweep, plans, servers=None):
     errors = sum(run["errors"] for mode in (redis_mode, db_mode) for runs in mode.values() for run in runs)
     baselines = ", ".join(f"{run['rps']:,.0f}" for run in redis_mode["baseline"])
     lines = [
@@ -154,7 +201,8 @@ def render(machine, setup, redis_mode, db_mode, flush, sweep, plans):
         f"- Software: Python {machine['python']}, PostgreSQL {machine['postgres']}, Redis {machine['redis']},"
         f" {machine['wrk']}, all on this machine",
         f"- Server: gunicorn, {setup['workers']} workers × {setup['threads']} threads ({setup['worker_class']}),"
-        " DEBUG off, play URLs signed",
+        " DEBUG off, play URLs signed"
+        + (f"; beside it granian (WSGI), {setup['granian']}, on the same cases" if servers else ""),
         f"- Load: wrk on loopback, {setup['connections']} connections, 2 threads; each case {setup['rounds']} runs"
         f" of {setup['duration']} s, each between two runs of the baseline; ratio = the case's requests/s over the"
         " mean of the two baselines around it (median of the runs, then every run's)",
@@ -169,7 +217,7 @@ def render(machine, setup, redis_mode, db_mode, flush, sweep, plans):
         f"- Load average (1, 5, 15 min): {machine['load_start']} at the start, {machine['load_end']} at the end",
         f"- Errors (non-2xx answers, socket errors): {errors}",
         "",
-        table(redis_mode, db_mode, flush, sweep),
+        table(redis_mode, db_mode, flush, sweep, servers),
         "",
         f"Baseline runs, Redis-mode server (req/s, in order): {baselines}.",
         "",

@@ -39,6 +39,10 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 # run while the other waits for Redis or the database, without many threads queueing for the GIL.
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+# granian (WSGI): its HTTP and connections are handled in Rust; Python runs only the views, on
+# this many blocking threads per worker process.
+GRANIAN_WORKERS = int(os.environ.get("BENCH_GRANIAN_WORKERS", "2"))
+GRANIAN_THREADS = int(os.environ.get("BENCH_GRANIAN_THREADS", "2"))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/liveroom_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 PREFIX = "liveroom-bench"
@@ -47,6 +51,7 @@ REDIS_PIDS = [
     int(p) for p in subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True).stdout.split()
 ]
 BASELINE = "/api/v1/bench/noop/"
+NOOP = "do-nothing DRF endpoint"
 
 ENV = {
     "DATABASE_URL": DATABASE_URL,
@@ -62,6 +67,7 @@ ENV = {
     "TENCENT_LIVE_CALLBACK_KEY": "bench-callback-key",
     "TENCENT_LIVE_API_KEY": "bench-api-key",
     "BENCH_ENDPOINT": "on",
+    "XIAOZHIBO_COMPAT": "on",
     # One client address sends everything: the throttle still runs, with a limit it cannot reach.
     "THROTTLE_COUNTER": "1000000000/s",
     "LOG_LEVEL": "WARNING",
@@ -102,18 +108,24 @@ def main():
     live = seed.seed(rng)
     plans = seed.explain_list()
     hot, shown = live[len(live) // 2], live[len(live) // 3]
+    hot_userid, shown_userid = seed.xiaozhibo_userid(hot), seed.xiaozhibo_userid(shown)
     cases = [
         ("list page 1", "/api/v1/rooms/", None),
         ("list page 50", "/api/v1/rooms/?page=50", None),
         ("detail of a live room", f"/api/v1/rooms/{shown}/", None),
         ("like, one hot room", f"/api/v1/rooms/{hot}/like/", "like.lua"),
+        ("Xiaozhibo FetchList page 1", "/interface.php", xiaozhibo({"Action": "FetchList", "flag": 1, "pageno": 1})),
+        ("Xiaozhibo FetchList page 50", "/interface.php", xiaozhibo({"Action": "FetchList", "flag": 1, "pageno": 50})),
+        ("Xiaozhibo ChangeCount (a like)", "/interface.php", xiaozhibo(change_count(hot_userid))),
+        ("Xiaozhibo GetUserInfo", "/interface.php", xiaozhibo({"Action": "GetUserInfo", "userid": shown_userid})),
     ]
     say(
-        f"Redis mode: gunicorn {WORKERS} workers x {THREADS} threads; wrk {CONNECTIONS} connections;"
-        f" {ROUNDS} runs of {DURATION} s per case, each between two baseline runs"
+        f"Redis mode: gunicorn {WORKERS} workers x {THREADS} threads and granian {GRANIAN_WORKERS} workers x"
+        f" {GRANIAN_THREADS} threads side by side; wrk {CONNECTIONS} connections; {ROUNDS} runs of {DURATION} s"
+        " per case and server, each followed by a run of the baseline on gunicorn"
     )
-    with Server(ENV) as server, Flusher():
-        redis_mode = server.compare(cases)
+    with Server(ENV) as server, Server(ENV, kind="granian") as granian, Flusher():
+        redis_mode, servers = server.compare(cases, others=[granian])
     say("database-counter mode (no REDIS_URL): gunicorn restarted")
     with Server({**ENV, "REDIS_URL": ""}) as server:
         db_mode = server.compare([("like, one hot room, database mode", f"/api/v1/rooms/{hot}/like/", "like.lua")])
@@ -122,11 +134,25 @@ def main():
     flush = seed.measure_flush(rng, say)
     say(f"flush of {flush['rooms']:,} rooms: {flush['flush_s'] * 1000:.0f} ms (counts exact: {flush['exact']})")
     machine["load_end"] = report.loadavg()
-    text = report.render(machine, setup, redis_mode, db_mode, flush, sweep, plans)
+    setup["granian"] = f"{GRANIAN_WORKERS} workers × {GRANIAN_THREADS} blocking threads"
+    text = report.render(machine, setup, redis_mode, db_mode, flush, sweep, plans, servers)
     (ROOT / "bench" / "results.md").write_text(text)
     print()
-    print(report.table(redis_mode, db_mode, flush, sweep))
+    print(report.table(redis_mode, db_mode, flush, sweep, servers))
     say("written to bench/results.md")
+
+
+def xiaozhibo(body):
+    """A wrk script for a Xiaozhibo Action posted as the Android client does."""
+    import json
+
+    defaults = {"pagesize": 20} if body["Action"] == "FetchList" else {}
+    return ("xiaozhibo.lua", json.dumps({**defaults, **body}))
+
+
+def change_count(userid):
+    """TCPlayerMgr.addHeartCount: a like of the anchor's live room."""
+    return {"Action": "ChangeCount", "userid": userid, "type": 1, "optype": 0, "flag": 0, "fileid": ""}
 
 
 # --- wrk, gunicorn, Redis -----------------------------------------------------------------------------
@@ -175,15 +201,28 @@ def free_port():
 
 
 class Server:
-    """gunicorn serving liveroom on a free loopback port."""
+    """liveroom on a free loopback port: gunicorn gthread (`kind` "gthread") or granian."""
 
-    def __init__(self, env):
-        self.env, self.port = {**os.environ, **env}, free_port()
+    def __init__(self, env, kind="gthread"):
+        self.kind, self.env, self.port = kind, {**os.environ, **env}, free_port()
         separator = "&" if "?" in DATABASE_URL else "?"
-        self.env["DATABASE_URL"] = f"{DATABASE_URL}{separator}application_name={SERVER_APP}"
+        self.env["DATABASE_URL"] = f"{DATABASE_URL}{separator}application_name={SERVER_APP}-{kind}"
 
-    def __enter__(self):
-        command = [
+    def command(self):
+        if self.kind == "granian":
+            return [
+                str(BIN / "granian"),
+                "--interface=wsgi",
+                "--host=127.0.0.1",
+                f"--port={self.port}",
+                f"--workers={GRANIAN_WORKERS}",
+                f"--blocking-threads={GRANIAN_THREADS}",
+                "--backlog=2048",
+                "--log-level=warning",
+                "--no-ws",
+                "liveroom.wsgi:application",
+            ]
+        return [
             str(BIN / "gunicorn"),
             "liveroom.wsgi:application",
             f"--bind=127.0.0.1:{self.port}",
@@ -193,11 +232,13 @@ class Server:
             "--backlog=2048",
             "--log-level=warning",
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env)
+
+    def __enter__(self):
+        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                sys.exit("gunicorn stopped at start-up (see above)")
+                sys.exit(f"{self.kind} stopped at start-up (see above)")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
                     sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
@@ -206,34 +247,44 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.2)
-        sys.exit("gunicorn did not answer /healthz within 30 s")
+        sys.exit(f"{self.kind} did not answer /healthz within 30 s")
 
     def __exit__(self, *exc):
         self.process.terminate()
         self.process.wait(timeout=30)
 
-    def compare(self, cases):
+    def compare(self, cases, others=()):
         """{"baseline": [runs], case name: [runs]}: ROUNDS runs of each case, each between two
-        baseline runs and compared with the mean of those two (requests/s and CPU per request)."""
-        for _, path, script in [("baseline", BASELINE, None), *cases]:
-            report.wrk(self.url(path), script, 1, CONNECTIONS)  # warm-up: connections, caches, scripts
+        baseline runs and compared with the mean of those two (requests/s and CPU per request).
+
+        With `others` (servers of other kinds, running beside this one), each case runs on each
+        of them too, also followed by a baseline run on this server, and the do-nothing endpoint is
+        a case there; their runs come back as a second value, {kind: {case name: [runs]}}."""
+        plan = [(self, cases)] + [(other, [(NOOP, BASELINE, None), *cases]) for other in others]
+        for server, server_cases in plan:
+            for _, path, script in [("baseline", BASELINE, None), *server_cases]:
+                report.wrk(server.url(path), script, 1, CONNECTIONS)  # warm-up: connections, caches, scripts
         baselines = [self.run(BASELINE, None)]
-        result = {name: [] for name, _, _ in cases}
+        results = {server.kind: {name: [] for name, _, _ in server_cases} for server, server_cases in plan}
         for round_ in range(1, ROUNDS + 1):
-            for name, path, script in cases:
-                run = self.run(path, script)
-                baselines.append(self.run(BASELINE, None))
-                around = baselines[-2:]
-                run["ratio"] = run["rps"] / (sum(b["rps"] for b in around) / 2)
-                run["cpu_ratio"] = (sum(b["cpu_us"] for b in around) / 2) / run["cpu_us"]
-                result[name].append(run)
-                say(
-                    f"{name} ({round_}/{ROUNDS}): {run['rps']:,.0f} req/s, p99 {run['p99_ms']:.1f} ms,"
-                    f" {run['cpu_us']:.0f} µs CPU/request{report.errors_note(run)}; baseline"
-                    f" {around[0]['rps']:,.0f} / {around[1]['rps']:,.0f} req/s → {run['ratio']:.2f};"
-                    f" by CPU {run['cpu_ratio']:.2f} (load {run['load']})"
-                )
-        return {"baseline": baselines, **result}
+            for name, path, script in [(NOOP, BASELINE, None), *cases]:
+                for server, _ in plan:
+                    if name not in results[server.kind]:
+                        continue
+                    run = server.run(path, script)
+                    baselines.append(self.run(BASELINE, None))
+                    around = baselines[-2:]
+                    run["ratio"] = run["rps"] / (sum(b["rps"] for b in around) / 2)
+                    run["cpu_ratio"] = (sum(b["cpu_us"] for b in around) / 2) / run["cpu_us"]
+                    results[server.kind][name].append(run)
+                    say(
+                        f"{name} on {server.kind} ({round_}/{ROUNDS}): {run['rps']:,.0f} req/s, p99"
+                        f" {run['p99_ms']:.1f} ms, {run['cpu_us']:.0f} µs CPU/request{report.errors_note(run)};"
+                        f" baseline {around[0]['rps']:,.0f} / {around[1]['rps']:,.0f} req/s → {run['ratio']:.2f};"
+                        f" by CPU {run['cpu_ratio']:.2f} (load {run['load']})"
+                    )
+        mine = {"baseline": baselines, **results.pop(self.kind)}
+        return (mine, results) if others else mine
 
     def run(self, path, script):
         """One measured wrk run, with the CPU time the server side spent per request (gunicorn,
@@ -248,7 +299,9 @@ class Server:
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [SERVER_APP])
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [f"{SERVER_APP}-{self.kind}"]
+            )
             postgres = [row[0] for row in cursor.fetchall()]
         return [self.process.pid, *_children(self.process.pid), *postgres, *REDIS_PIDS]
 
