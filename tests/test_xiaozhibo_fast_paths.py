@@ -106,3 +106,30 @@ def test_unknown_anchor_is_not_cached_as_an_answer(client):
     xzb.error(client, xzb.get_user_info("u_nobody"), 2003)
     open_live(client, "u_nobody")
     assert xzb.ok(client, xzb.get_user_info("u_nobody"))["status"] == "1"
+
+
+def test_change_count_on_a_known_anchor_costs_no_query_and_one_round_trip(
+    client, django_assert_num_queries, redis_round_trips
+):
+    room = open_live(client, "u_1")
+    xzb.ok(client, xzb.add_heart("u_1"))
+    redis_round_trips.clear()
+    with django_assert_num_queries(0):
+        xzb.ok(client, xzb.add_heart("u_1"))
+    assert len(redis_round_trips) == 1
+    assert counters.with_pending([Room.objects.get(pk=room.pk)])[0].like_count == 2
+
+
+def test_change_count_follows_the_anchor_to_a_new_room(client):
+    first = open_live(client, "u_1")
+    xzb.ok(client, xzb.add_heart("u_1"))
+    xzb.ok(client, xzb.stop_lvb("u_1"))
+    xzb.error(client, xzb.add_heart("u_1"), 2003)
+    second = open_live(client, "u_1")
+    xzb.ok(client, xzb.add_heart("u_1"))
+    xzb.ok(client, xzb.add_heart("u_1"))
+    counts = {
+        room.pk: room.like_count
+        for room in counters.with_pending(list(Room.objects.filter(pk__in=[first.pk, second.pk])))
+    }
+    assert counts == {first.pk: 1, second.pk: 2}

@@ -177,20 +177,67 @@ def _count(request, anchor_userid, flag, field, amount, fileid):
     if flag == FLAG_VOD:
         # with flag 1 the original counted on a replay (its fileid); this server keeps none
         raise not_found(f"no replay {fileid} of userid:{anchor_userid}")
-    room_id = (
-        listed_rooms()
-        .filter(owner__xiaozhibo_account__userid=anchor_userid, status=Room.Status.LIVE)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if room_id is None:
-        raise not_found(f"no live room of userid:{anchor_userid}")
     try:
-        value = counters.increment(room_id, field, amount, throttle=_throttle(request))  # never below 0
+        throttle = _throttle(request)
     except counters.Throttled:
         raise ProtocolError(FREQUENCY) from None
+    value = None
+    room_id = live_rooms.get(anchor_userid)
+    if room_id is not None:  # known: the counter's own liveness check tells whether it still is
+        value = _increment(room_id, field, amount, throttle)
+        throttle = _SPENT if value is None else throttle
     if value is None:
+        room_id = live_rooms.look_up(anchor_userid)
+        value = room_id and _increment(room_id, field, amount, throttle)
+    if value is None:
+        live_rooms.forget(anchor_userid)
         raise not_found(f"no live room of userid:{anchor_userid}")
+
+
+# The counter script checked the throttle already: a second try with a fresher room id must not count twice.
+_SPENT = None
+
+
+def _increment(room_id, field, amount, throttle):
+    try:
+        return counters.increment(room_id, field, amount, throttle=throttle)  # never below 0
+    except counters.Throttled:
+        raise ProtocolError(FREQUENCY) from None
+
+
+class LiveRooms:
+    """The live room of each anchor `userid`, remembered in this process.
+
+    An anchor has at most one open room, so a remembered id can only go out of date by that room
+    leaving live; the counter's increment answers None then, and the id is looked up again. So a
+    like on a known anchor costs no query. Bounded: emptied when it reaches `size` entries.
+    """
+
+    def __init__(self, size=50_000):
+        self.size, self._ids = size, {}
+
+    def get(self, userid):
+        return self._ids.get(userid)
+
+    def look_up(self, userid):
+        room_id = (
+            Room.objects.filter(
+                owner__xiaozhibo_account__userid=userid, status=Room.Status.LIVE, xiaozhibo__isnull=False
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if room_id is not None:
+            if len(self._ids) >= self.size:
+                self._ids.clear()
+            self._ids[userid] = room_id
+        return room_id
+
+    def forget(self, userid):
+        self._ids.pop(userid, None)
+
+
+live_rooms = LiveRooms()
 
 
 def _throttle(request):
