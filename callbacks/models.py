@@ -6,6 +6,9 @@ class CallbackEvent(models.Model):
 
     Accepted events carry a `dedupe_key` (stream, event type and the event's own identity,
     e.g. push sequence and event time), unique, so a redelivered event is applied once.
+    Refused callbacks are sampled (`callbacks.handlers.log_rejected`): alike ones within a
+    minute are counted on one row, and past CALLBACK_REFUSED_PER_MINUTE rows a minute, the
+    rest of that minute is counted on one more.
     """
 
     class Outcome(models.TextChoices):
@@ -25,6 +28,16 @@ class CallbackEvent(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     detail = models.CharField(max_length=255, blank=True)
     dedupe_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    repeats = models.PositiveIntegerField(
+        default=1, help_text="Refused callbacks: how many alike arrived in the minute this row stands for."
+    )
+    repeat_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Refused callbacks alike (same minute, reason, stream and type) share one row.",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

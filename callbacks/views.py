@@ -1,9 +1,11 @@
 """`POST /callbacks/tencent/`: verify → parse → dispatch (see SPEC §6).
 
-400 for a body that is not a JSON object, lacks `t`, `sign`, `event_type` or `stream_id`, or
+400 for a body that is not a JSON object, lacks `t`, `sign`, `event_type` or `stream_id` (image
+moderation's `streamId` and a missing `event_type` are read as Tencent's sample has them), or
 has a value we cannot store (e.g. an event_type out of range); 413 for an oversized body;
 403 when `sign != md5(CALLBACK_KEY + t)` or `t` (an expiry) has passed or lies more than
-CALLBACK_MAX_AHEAD ahead. Anything accepted answers 200 `{"code": 0}`, duplicates and events
+CALLBACK_MAX_AHEAD ahead, or when an event time lies after `t` or more than
+CALLBACK_EVENT_MAX_AHEAD ahead of our clock. Anything accepted answers 200 `{"code": 0}`, duplicates and events
 we ignore included, so Tencent stops retrying.
 """
 
@@ -17,6 +19,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from livecloud.signing import sign_matches
+from liveroom import metrics
 
 from . import handlers
 
@@ -44,11 +47,12 @@ def tencent(request):
         raw = _body(request)
         payload = parse(raw)
         verify(payload, now=time.time())
-        handlers.dispatch(payload, raw)
+        outcome = handlers.dispatch(payload, raw)
     except Rejected as exc:
         return _refuse(raw, payload, exc)
     except DataError:  # a value that fits no column (e.g. a recording's duration): malformed
         return _refuse(raw, payload, Rejected(400, "invalid", "A field's value is out of range or too long."))
+    metrics.callback(payload["event_type"], *handlers.OUTCOME_LABELS[outcome])
     return JsonResponse({"code": 0})
 
 
@@ -61,6 +65,7 @@ def _body(request):
 
 def _refuse(raw, payload, exc):
     handlers.log_rejected(raw, payload, f"{exc.code}: {exc.detail}")
+    metrics.callback(payload.get("event_type") if isinstance(payload, dict) else None, "refused", exc.code)
     return JsonResponse({"code": exc.code, "detail": exc.detail}, status=exc.status)
 
 
@@ -69,8 +74,11 @@ def parse(raw: bytes) -> dict:
         payload = json.loads(raw)
     except ValueError:
         raise Rejected(400, "bad_json", "The body is not JSON.") from None
+    except RecursionError:  # "[" * 100000: the decoder recurses once per level
+        raise Rejected(400, "bad_json", "The body is nested too deeply.") from None
     if not isinstance(payload, dict):
         raise Rejected(400, "bad_json", "The body must be a JSON object.")
+    _moderation_quirks(payload)
     missing = [name for name in REQUIRED if payload.get(name) in (None, "")]
     if missing:
         raise Rejected(400, "missing_fields", f"Missing fields: {', '.join(missing)}.")
@@ -82,6 +90,21 @@ def parse(raw: bytes) -> dict:
         if len(str(payload.get(name) or "")) > limit:
             raise Rejected(400, "invalid", f"{name} is longer than {limit} characters.")
     return payload
+
+
+def _moderation_quirks(payload):
+    """Image moderation (event 317) names its stream `streamId`, and Tencent's own sample lacks
+    `event_type` and spells `score` as `socre`: take them as meant. A sign is still required."""
+    if payload.get("stream_id") in (None, "") and isinstance(payload.get("streamId"), str):
+        payload["stream_id"] = payload["streamId"]
+    if (
+        payload.get("event_type") in (None, "")
+        and "suggestion" in payload
+        and ("streamId" in payload or "img" in payload)
+    ):
+        payload["event_type"] = 317
+    if "score" not in payload and "socre" in payload:
+        payload["score"] = payload["socre"]
 
 
 def _whole_number(value, name, maximum):
@@ -100,3 +123,10 @@ def verify(payload, *, now):
         raise Rejected(403, "expired", "t (the callback's expiry) has passed.")
     if t > now + settings.CALLBACK_MAX_AHEAD:
         raise Rejected(403, "t_too_far_ahead", "t lies too far in the future.")
+    # The sign covers t only: a captured (t, sign) may carry a forged body, dated to look newer
+    # than every genuine event. No genuine event is dated after its own expiry or ahead of us.
+    for name, seconds in handlers.event_times(payload):
+        if seconds > t:
+            raise Rejected(403, "event_after_t", f"{name} lies after t (the callback's expiry).")
+        if seconds > now + settings.CALLBACK_EVENT_MAX_AHEAD:
+            raise Rejected(403, "event_time_ahead", f"{name} lies too far ahead of our clock.")

@@ -2,7 +2,8 @@
 
 `get_client()` returns the configured cloud client (settings.LIVE_CLOUD: `api3` or `legacy`);
 both offer `online_streams()`, `stream_state(stream_id)`, `forbid(stream_id, resume_at=, reason=)`,
-`resume(stream_id)` and `drop(stream_id)`, and raise `CloudError` on every failure.
+`resume(stream_id)`, `drop(stream_id)` and `push_info()` (stream health, `push_info.PushInfo`),
+and raise `CloudError` on every failure.
 """
 
 from .errors import CloudError

@@ -1,6 +1,7 @@
 """Tencent Cloud Live API 3.0 through the official SDK (`tencentcloud-sdk-python-live`)."""
 
 import math
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -10,7 +11,10 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.live.v20180801 import live_client, models
 
+from liveroom import metrics
+
 from .errors import CloudError
+from .push_info import PushInfo, positive, resolution
 
 DEFAULT_ENDPOINT = "https://live.tencentcloudapi.com"
 STATES = ("active", "inactive", "forbid")
@@ -41,6 +45,8 @@ class Api3Client:
 
     # DescribeLiveStreamOnlineList accepts up to 300000: one call fetches every online stream.
     online_page_size = 300_000
+    # DescribeLiveStreamPushInfoList: up to 100,000 a page (mainland site; 1,000 on the international one).
+    push_info_page_size = 100_000
 
     def __init__(self, *, secret_id, secret_key, endpoint, domain, app_name, timeout):
         url = urlsplit(endpoint or DEFAULT_ENDPOINT)
@@ -66,31 +72,60 @@ class Api3Client:
     def _call(self, action, **params):
         request = getattr(models, f"{action}Request")()
         request._deserialize({k: v for k, v in params.items() if v is not None})
+        started, error = time.perf_counter(), None
         try:
             return getattr(self._client, action)(request)
         except TencentCloudSDKException as exc:
-            raise cloud_error(exc) from exc
+            error = cloud_error(exc)
+            raise error from exc
+        finally:
+            metrics.cloud_call(action, error, time.perf_counter() - started)
 
     def _stream(self, stream_id):
         return {"AppName": self.app_name, "DomainName": self.domain, "StreamName": stream_id}
 
+    def _pages(self, action, items, page_size, **params):
+        """The `items` of every page of a listing action: one call, more only if it pages."""
+        page, pages = 1, 1
+        while page <= pages:
+            response = self._call(action, **params, PageNum=page, PageSize=page_size)
+            if response.TotalNum is None or getattr(response, items) is None:
+                raise CloudError(f"{action}: unreadable answer", retryable=True)
+            yield from getattr(response, items)
+            pages = response.TotalPage or math.ceil(response.TotalNum / page_size)
+            page += 1
+
     def online_streams(self) -> set[str]:
         """Every stream online now: one DescribeLiveStreamOnlineList call, more only if it pages."""
-        streams, page, pages = set(), 1, 1
-        while page <= pages:
-            response = self._call(
-                "DescribeLiveStreamOnlineList",
-                AppName=self.app_name,
-                DomainName=self.domain,
-                PageNum=page,
-                PageSize=self.online_page_size,
+        listing = self._pages(
+            "DescribeLiveStreamOnlineList",
+            "OnlineInfo",
+            self.online_page_size,
+            AppName=self.app_name,
+            DomainName=self.domain,
+        )
+        return {info.StreamName for info in listing}
+
+    def push_info(self) -> list[PushInfo]:
+        """Health of every online stream: one DescribeLiveStreamPushInfoList call, more only if it pages."""
+        listing = self._pages(
+            "DescribeLiveStreamPushInfoList",
+            "DataInfoList",
+            self.push_info_page_size,
+            PushDomain=self.domain,
+            AppName=self.app_name,
+        )
+        return [
+            PushInfo(
+                stream_id=info.StreamName,
+                fps=positive(info.VideoFps),
+                kbps=positive(info.VideoSpeed, int),
+                resolution=resolution(info.Resolution),
+                declared_fps=positive(info.MetaFps),
+                declared_kbps=positive(info.MetaVideoSpeed, int),
             )
-            if response.TotalNum is None or response.OnlineInfo is None:
-                raise CloudError("DescribeLiveStreamOnlineList: unreadable answer", retryable=True)
-            streams.update(info.StreamName for info in response.OnlineInfo)
-            pages = response.TotalPage or math.ceil(response.TotalNum / self.online_page_size)
-            page += 1
-        return streams
+            for info in listing
+        ]
 
     def stream_state(self, stream_id) -> str:
         """ "active", "inactive" or "forbid" (DescribeLiveStreamState)."""

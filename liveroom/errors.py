@@ -1,5 +1,9 @@
 """Every API error is JSON `{"code", "detail"}`; validation errors add `fields`."""
 
+import logging
+import sys
+
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
@@ -7,6 +11,10 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .redis import UNREACHABLE, unavailable_for
+
+log = logging.getLogger(__name__)
 
 # Paths whose errors are JSON whatever raised them (the API, and Tencent's callbacks).
 JSON_PATHS = ("/api/", "/callbacks/")
@@ -16,6 +24,54 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+class Unavailable(exceptions.APIException):
+    """503 with `Retry-After`: a dependency (the database, Redis) cannot be reached right now."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Temporarily unavailable; try again shortly."
+    default_code = "unavailable"
+
+    def __init__(self, detail=None, *, wait):
+        super().__init__(detail)
+        self.wait = wait
+
+
+# Seconds a client is asked to wait when the database cannot be reached (a restart or failover).
+DATABASE_RETRY_AFTER = 5
+
+
+def dependency_failure(exc) -> Unavailable | None:
+    """The 503 to answer for `exc` when it says the database or Redis cannot be reached, else None."""
+    if isinstance(exc, db.OperationalError | db.InterfaceError):
+        log.warning("database unreachable: %s", exc)
+        return Unavailable("Temporarily unavailable (database); try again shortly.", wait=DATABASE_RETRY_AFTER)
+    if isinstance(exc, UNREACHABLE):  # logged once per outage, by the circuit breaker
+        wait = unavailable_for()
+        return Unavailable(f"Temporarily unavailable (live counts); try again in {wait} s.", wait=wait)
+    return None
+
+
+def unavailable_response(exc: Unavailable) -> JsonResponse:
+    response = JsonResponse({"code": exc.default_code, "detail": str(exc.detail)}, status=exc.status_code)
+    response["Retry-After"] = str(exc.wait)
+    return response
+
+
+class DependencyErrorsMiddleware:
+    """A view that fails for want of the database or Redis answers 503 JSON with `Retry-After`,
+    pages and the admin included, never Django's error page (in DEBUG too)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        failure = dependency_failure(exception)
+        return None if failure is None else unavailable_response(failure)
 
 
 def _first_messages(fields, prefix=""):
@@ -36,6 +92,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif failure := dependency_failure(exc):
+        exc = failure
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -108,6 +166,11 @@ def bad_request(request, exception=None):
 
 
 def server_error(request):
+    """Django's 500 handler (DEBUG off): an unreachable dependency, raised outside a view (a
+    middleware saving the session, say), is a 503 all the same."""
+    failure = dependency_failure(sys.exc_info()[1])
+    if failure is not None:
+        return unavailable_response(failure)
     if request.path.startswith(JSON_PATHS):
         return JsonResponse({"code": "server_error", "detail": "Internal server error."}, status=500)
     from django.views.defaults import server_error as default

@@ -7,8 +7,9 @@ when their holder dies.
 """
 
 import fcntl
+import time
 import zlib
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -30,8 +31,6 @@ def exclusive(name, *, timeout):
 
 @contextmanager
 def _redis_lock(name, timeout):
-    from redis.exceptions import LockError
-
     from liveroom.redis import get_redis, key
 
     lock = get_redis().lock(key("lock", name), timeout=timeout)
@@ -40,8 +39,25 @@ def _redis_lock(name, timeout):
         yield acquired
     finally:
         if acquired:
-            with suppress(LockError):  # it expired meanwhile; someone else may hold it now
-                lock.release()
+            _release(lock)
+
+
+def _release(lock):
+    """Release a Redis lock, riding out a failover (a few seconds without a primary, and the
+    circuit breaker's pause after it); past that it expires by itself after its timeout."""
+    from redis.exceptions import ConnectionError, LockError, TimeoutError
+
+    deadline = time.monotonic() + getattr(settings, "REDIS_BREAKER_SECONDS", 0) + 5
+    while True:
+        try:
+            lock.release()
+            return
+        except LockError:  # it expired meanwhile (someone else may hold it now), or was never replicated
+            return
+        except (ConnectionError, TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 @contextmanager

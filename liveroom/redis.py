@@ -1,4 +1,9 @@
-"""One shared Redis client (connection pool) for counters, caches and locks."""
+"""One shared Redis client (connection pool) for counters, caches and locks.
+
+Every connection has short socket timeouts (`REDIS_SOCKET_TIMEOUT_MS`) and the circuit breaker of
+`liveroom.breaker` (one per Redis server, shared with Django's cache), so a Redis that is down or
+hangs costs a request at most one timeout, and none while the circuit is open.
+"""
 
 from functools import lru_cache
 from types import SimpleNamespace
@@ -6,10 +11,54 @@ from types import SimpleNamespace
 import redis
 from django.conf import settings
 
+from . import sentinel
+from .breaker import BreakerRetry, new_breaker, retry_after
+
+# Redis cannot be reached: refused, reset, timed out, or not tried (the circuit is open).
+UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
+
+
+class ConnectionPool(redis.ConnectionPool):
+    """redis-py's pool with our timeouts and breaker; Django's cache uses it too (`pool_class`)."""
+
+    @classmethod
+    def from_url(cls, url, **kwargs):
+        options = {**connection_options(url), **kwargs}
+        if sentinel.enabled():  # the primary the sentinels name, followed through a failover
+            return sentinel.pool(url, **options)
+        return super().from_url(url, **options)
+
+
+def connection_options(url) -> dict:
+    timeout = settings.REDIS_SOCKET_TIMEOUT_MS / 1000
+    return {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "health_check_interval": 30,
+        "retry": BreakerRetry(breaker(url)),
+    }
+
+
+@lru_cache(maxsize=8)
+def _breaker(url):
+    return new_breaker(url.rsplit("@", 1)[-1], settings.REDIS_BREAKER_SECONDS)
+
+
+def breaker(url=None):
+    """The circuit breaker of the Redis at `url` (default REDIS_URL)."""
+    found = _breaker(url or settings.REDIS_URL)
+    found.reset_timeout = settings.REDIS_BREAKER_SECONDS
+    return found
+
+
+def unavailable_for() -> int:
+    """Seconds a client should wait before trying what needs Redis again (a `Retry-After`)."""
+    return retry_after(breaker())
+
 
 @lru_cache(maxsize=1)
 def _client(url):
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
+    return redis.Redis(connection_pool=ConnectionPool.from_url(url))
 
 
 def get_redis() -> redis.Redis:

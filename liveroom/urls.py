@@ -4,7 +4,11 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import RegisterView, TokenView
+from moderation.views import ReportView
+from monitoring.admin import operations_view
+from monitoring.views import metrics_view
 
+from . import schema  # noqa: F401 - registers its drf-spectacular extension before the schema is built
 from .errors import api_not_found
 from .views import NoopView, healthz
 
@@ -15,16 +19,19 @@ handler500 = "liveroom.errors.server_error"
 api_v1 = [
     path("auth/register/", RegisterView.as_view(), name="register"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    re_path(r"^rooms/(?P<pk>[0-9]{1,18})/report/$", ReportView.as_view(), name="room-report"),
     path("", include("rooms.urls")),
 ]
 
 urlpatterns = [
+    path("admin/operations/", operations_view, name="operations"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/", api_not_found),  # JSON 404s under /api/, in DEBUG too
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("callbacks/", include("callbacks.urls")),
     path("", include("xiaozhibo.urls")),
     path("", include("rooms.web_urls")),

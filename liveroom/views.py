@@ -5,9 +5,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .errors import DATABASE_RETRY_AFTER
+
 
 def healthz(request):
-    """200 when the database (and Redis, when configured) answer; 503 naming what failed."""
+    """200 when the database (and Redis, when configured) answer; 503 naming what failed, with
+    Retry-After. A Redis whose circuit is open fails at once (`liveroom.breaker`)."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -23,8 +26,14 @@ def healthz(request):
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"error: {exc.__class__.__name__}"
-    healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    failed = [name for name, result in checks.items() if result != "ok"]
+    if not failed:
+        return JsonResponse({"status": "ok", "checks": checks})
+    # The shape of every other 503: a client that handles one handles this.
+    body = {"status": "error", "code": "unavailable", "detail": f"Unavailable: {', '.join(failed)}.", "checks": checks}
+    response = JsonResponse(body, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
 
 
 class NoopView(APIView):

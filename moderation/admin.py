@@ -355,3 +355,6 @@ class ModerationActionAdmin(ReadOnlyAdmin):
         if action.action not in (ModerationAction.Kind.BAN_ROOM, ModerationAction.Kind.BAN_STREAMER):
             return "—"
         return timezone.localtime(action.until) if action.until else "permanent"
+
+
+from . import admin_findings  # noqa: E402, F401  (the queue, the live wall, reports, flags, decisions)

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from rooms.models import Room
 
 
 class BanQuerySet(models.QuerySet):
@@ -121,6 +122,7 @@ class ModerationAction(models.Model):
         BAN_STREAMER = "ban_streamer", "Ban streamer"
         UNBAN_STREAMER = "unban_streamer", "Unban streamer"
         EXPIRE_STREAMER_BAN = "expire_streamer_ban", "Streamer ban expired"
+        DISMISS = "dismiss", "Dismiss reports and flags"
 
     class CloudResult(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -155,3 +157,137 @@ class ModerationAction(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.target}"
+
+
+# --- finding violations (SPEC §8.1) -----------------------------------------------------------
+
+
+class Decision(models.Model):
+    """A moderator's (or the system's) decision on a room's open reports and flags.
+
+    Every report and flag it settled points at it; `first_signal_at` is the earliest of them,
+    so `decided_at - first_signal_at` is how long the room waited for a decision.
+    """
+
+    class Outcome(models.TextChoices):
+        BANNED = "banned", "Banned"
+        DISMISSED = "dismissed", "Dismissed"
+
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="decisions")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty: the system (an automatic ban on a Block verdict).",
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    decided_at = models.DateTimeField(default=timezone.now, db_index=True)
+    first_signal_at = models.DateTimeField()
+    reports = models.PositiveIntegerField(default=0)
+    flags = models.PositiveIntegerField(default=0)
+    action = models.ForeignKey("ModerationAction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()}: room {self.room_id}"
+
+    @property
+    def time_to_decision(self):
+        return self.decided_at - self.first_signal_at
+
+
+class Signal(models.Model):
+    """What reports and flags share: when, and the decision that settled it (None: still open)."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class Report(Signal):
+    """A viewer's report of a live room. One reporter's repeats on a room within an hour are one row."""
+
+    class Reason(models.TextChoices):
+        SEXUAL = "sexual", "Sexual content"
+        VIOLENCE = "violence", "Violence"
+        HATE = "hate", "Hate or harassment"
+        SPAM = "spam", "Spam or scam"
+        MINOR = "minor", "A minor at risk"
+        OTHER = "other", "Something else"
+
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reporter_key = models.CharField(
+        max_length=80, help_text="Who reported: the account, or the address of a viewer not signed in."
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=16, default="api", help_text="api or xiaozhibo.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["room", "reporter_key", "-created_at"], name="report_repeat"),
+            models.Index(fields=["room"], condition=Q(decision__isnull=True), name="report_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} on room {self.room_id}"
+
+
+class Flag(Signal):
+    """Tencent's moderation verdict on a frame (event 317) or on speech (event 315)."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image (317)"
+        AUDIO = "audio", "Audio (315)"
+
+    class Suggestion(models.TextChoices):
+        BLOCK = "block", "Block"
+        REVIEW = "review", "Review"
+        PASS = "pass", "Pass"
+
+    room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    suggestion = models.CharField(max_length=8, choices=Suggestion.choices, db_index=True)
+    label = models.CharField(max_length=64, blank=True)
+    sub_label = models.CharField(max_length=64, blank=True)
+    labels = models.JSONField(default=list, blank=True, help_text="Tencent's type[] (one score per type).")
+    scores = models.JSONField(default=list, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The highest score, 0-100.")
+    image_url = models.URLField(max_length=1000, blank=True)
+    text = models.TextField(blank=True, help_text="Recognised speech (315).")
+    captured_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["room"], condition=Q(decision__isnull=True), name="flag_open")]
+
+    def __str__(self):
+        return f"{self.get_suggestion_display()} {self.label} on room {self.room_id}"
+
+
+class QueuedRoom(Room):
+    """The moderation queue in the admin: rooms with open reports or flags."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "room to review"
+        verbose_name_plural = "moderation queue"
+
+
+class WallRoom(Room):
+    """The live wall in the admin: every live room's latest frame."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "live room"
+        verbose_name_plural = "live wall"

@@ -13,14 +13,14 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Min
 from django.utils import timezone
 
 import livecloud
 from rooms import services as room_services
 from rooms.models import Room, RoomEvent
 
-from .models import ModerationAction, RoomBan, StreamerBan
+from .models import Decision, Flag, ModerationAction, Report, RoomBan, StreamerBan
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +41,15 @@ CLOUD_STALE_AFTER = timedelta(minutes=15)
 
 def ban_room(room, *, moderator, reason, until: datetime | None = None) -> RoomBan | None:
     """Ban `room` (any state) until `until` (None: for good) and queue the cloud forbid + drop.
+    Its open reports and flags are settled as banned. `moderator` None: the system did it.
 
     Returns the new ban, or None when the room is already under a ban (nothing changes).
     """
     with transaction.atomic():
         ban = _ban_room(room, moderator=moderator, reason=reason, until=until)
         if ban:
-            _audit(Kind.BAN_ROOM, moderator, room=ban.room, reason=reason, until=until, room_ban=ban)
+            action = _audit(Kind.BAN_ROOM, moderator, room=ban.room, reason=reason, until=until, room_ban=ban)
+            settle_signals(ban.room, moderator=moderator, outcome=Decision.Outcome.BANNED, action=action)
     return ban
 
 
@@ -286,9 +288,17 @@ def _request_cloud_sync(ban):
 
 
 def _enqueue(ban_id):
+    """Queue the ban's enforcement. Without a broker the ban holds all the same: it is marked
+    due, so the periodic retry (`retry_stale_cloud_syncs`) enforces it at its next run."""
     from .tasks import enforce_room_ban
 
-    enforce_room_ban.delay(ban_id)
+    try:
+        enforce_room_ban.delay(ban_id)
+    except Exception as exc:  # noqa: BLE001 - whatever the broker raised, the ban must not wait 15 minutes
+        logger.warning("Room ban %s: enforcement not queued (%s); the periodic retry sends it", ban_id, exc)
+        RoomBan.objects.filter(pk=ban_id, cloud_confirmed=False).update(
+            cloud_updated_at=timezone.now() - CLOUD_STALE_AFTER
+        )
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -311,3 +321,43 @@ def _audit(kind, moderator, *, room=None, user=None, reason="", until=None, room
         cloud_revision=room_ban.cloud_revision if room_ban else None,
         cloud_result=CloudResult.PENDING if room_ban else CloudResult.NONE,
     )
+
+
+# --- decisions on reports and flags -------------------------------------------------------------
+
+
+def settle_signals(room, *, moderator, outcome, action=None):
+    """Close the room's open reports and flags (Pass verdicts stay as stored) with one `Decision`.
+
+    The caller holds the room's row lock, so two moderators never settle the same signals twice.
+    Returns the decision, or None when nothing was open.
+    """
+    reports = Report.objects.filter(room=room, decision__isnull=True)
+    flags = Flag.objects.filter(room=room, decision__isnull=True).exclude(suggestion=Flag.Suggestion.PASS)
+    firsts = [qs.aggregate(first=Min("created_at"))["first"] for qs in (reports, flags)]
+    firsts = [first for first in firsts if first is not None]
+    if not firsts:
+        return None
+    decision = Decision.objects.create(
+        room=room, moderator=moderator, outcome=outcome, first_signal_at=min(firsts), action=action
+    )
+    decision.reports = reports.update(decision=decision)
+    decision.flags = flags.update(decision=decision)
+    decision.save(update_fields=["reports", "flags"])
+    return decision
+
+
+def dismiss_signals(room, *, moderator, note="") -> Decision | None:
+    """Nothing wrong: the room's open reports and flags are resolved as dismissed (audited).
+
+    Returns the decision, or None when the room had nothing open (nothing changes).
+    """
+    with transaction.atomic():
+        room = Room.objects.select_for_update(no_key=True, of=("self",)).select_related("owner").get(pk=room.pk)
+        decision = settle_signals(room, moderator=moderator, outcome=Decision.Outcome.DISMISSED)
+        if decision is None:
+            return None
+        summary = f"{decision.reports} report(s), {decision.flags} flag(s) dismissed"
+        decision.action = _audit(Kind.DISMISS, moderator, room=room, reason=(note or summary)[:500])
+        decision.save(update_fields=["action"])
+    return decision

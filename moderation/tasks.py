@@ -4,6 +4,7 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
 import livecloud
+from liveroom.beat import once_per_interval
 
 from . import services
 
@@ -32,12 +33,14 @@ def enforce_room_ban(self, ban_id):
 
 
 @shared_task
+@once_per_interval("lift-expired-bans")
 def lift_expired_bans():
     """Timed bans lift themselves (beat)."""
     return services.lift_expired_bans()
 
 
 @shared_task
+@once_per_interval("retry-unconfirmed-bans")
 def retry_unconfirmed_bans():
     """Beat: renew cloud forbids about to lapse; enforce bans whose enforcement was lost."""
     renewed = services.renew_cloud_forbids()

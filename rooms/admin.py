@@ -3,8 +3,10 @@ from django.contrib.admin.views.main import ChangeList
 from django.db import models
 
 from moderation.admin import RoomBanInline, RoomModerationMixin
+from moderation.admin_findings import FlagInline, ReportInline
+from monitoring.admin import StreamHealthInline
 
-from . import counters
+from . import counters, services
 from .models import Recording, Room, RoomEvent
 
 
@@ -17,6 +19,9 @@ class RoomEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")  # no query per row for its name
 
 
 class RecordingInline(admin.TabularInline):
@@ -58,6 +63,8 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
         "status",
         "close_reason",
         "viewer_count",
+        "view_count",
+        "peak_viewer_count",
         "like_count",
         "created_at",
         "started_at",
@@ -70,12 +77,19 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
         "snapshot_url",
     )
     fields = ("title", "cover_url", "location", *readonly_fields)
-    inlines = [RoomEventInline, RoomBanInline, RecordingInline]
+    inlines = [StreamHealthInline, RoomEventInline, RoomBanInline, ReportInline, FlagInline, RecordingInline]
     date_hierarchy = "created_at"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, without the warning
 
     def has_add_permission(self, request):
         return False  # rooms are opened by streamers through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a room's end is a transition (close, ban), and its history is kept
+
+    def save_model(self, request, obj, form, change):
+        # Only the edited text: a whole-row save would undo a transition (or counts) written meanwhile.
+        services.update_room(obj, **{name: form.cleaned_data[name] for name in form.changed_data})
 
     def get_changelist(self, request, **kwargs):
         return RoomChangeList  # live counts: with the increments not yet flushed

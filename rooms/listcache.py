@@ -1,8 +1,8 @@
 """Cached answers of the public list and of live rooms (Redis mode, ROOM_LIST_CACHE_TTL > 0).
 
 Every answer is stored as the exact bytes of its JSON response, as a field of one Redis hash:
-a list page under a digest of its host and query string (its `next` / `previous` links name the
-host), a live room under its id (it is the same for everyone who may see it). Any change of the
+a list page under a digest of its host and its parameters as the list reads them (its `next` /
+`previous` links name the host; `?page=01` and `?page=1` share one entry), a live room under its id (it is the same for everyone who may see it). Any change of the
 list's membership, or of a listed room, drops the whole hash and bumps `version` in one step (a
 receiver of `room_status_changed`); an answer computed before the change carries the old
 version and is not stored. So membership is never stale. The hash expires at most
@@ -12,6 +12,12 @@ that long: their expiry is rounded up to a minute and lies PLAY_URL_TTL ahead.
 
 A lookup is one round trip: HMGET for a page (the bytes come back as stored), a script for a
 room (its counts live in another key).
+
+Stale if error: each answer is also kept under a key of its own for ROOM_LIST_CACHE_TTL +
+STALE_IF_ERROR seconds, which invalidation leaves alone. While the database cannot be reached
+the view answers with that copy (`stale()`), so the list and live rooms stay up through a
+database restart. Searches are not kept (free text would grow it without bound). While Redis
+cannot be reached, a lookup is a miss and nothing is stored.
 """
 
 import hashlib
@@ -23,23 +29,25 @@ from django.conf import settings
 from django.dispatch import receiver
 from django.http import HttpResponse
 
-from liveroom.redis import get_redis, key, scripts
+from liveroom import httpcache
+from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
+from .filters import canonical_query_string
 from .models import Room
 from .signals import room_status_changed
 
 log = logging.getLogger(__name__)
 VERSION_FIELD = ".version"
-_COUNT_PATTERNS = [
-    (re.compile(rb'"viewer_count":\d+'), b'"viewer_count":'),
-    (re.compile(rb'"like_count":\d+'), b'"like_count":'),
-]
+ETAG_PREFIX = ".etag:"  # beside each stored answer, its ETag (liveroom.httpcache), so a 304 hashes nothing
+_VIEWERS, _LIKES = re.compile(rb'"viewer_count":\d+'), re.compile(rb'"like_count":\d+')
 
-# KEYS: answers, version.  ARGV: version read before the answer was computed, field, body, ttl.
+# KEYS: answers, version, stale copy.  ARGV: version read before the answer was computed, field,
+# body, ttl, ttl of the stale copy (0: none), ETag.
 _STORE = f"""
 if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3], '{ETAG_PREFIX}' .. ARGV[2], ARGV[6])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+if ARGV[5] ~= '0' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[5]) end
 return 1
 """
 
@@ -74,17 +82,76 @@ def enabled() -> bool:
 class _Entry:
     field = ""
     version = None
+    keeps_stale = True
+    etag = None  # the stored answer's ETag, when `get()` found one that needs no change
 
-    def set(self, body: bytes):
+    def set(self, body: bytes, etag: str | None = None):
         """Store an answer computed after `get()`, unless the cache was dropped in between."""
-        _scripts().store(
-            keys=[key("answers"), key("answers", "version")],
-            args=[self.version, self.field, body, settings.ROOM_LIST_CACHE_TTL],
+        stale_ttl = settings.ROOM_LIST_CACHE_TTL + settings.STALE_IF_ERROR if self._keeps_stale() else 0
+        try:
+            _scripts().store(
+                keys=[key("answers"), key("answers", "version"), self._stale_key()],
+                args=[
+                    self.version,
+                    self.field,
+                    body,
+                    settings.ROOM_LIST_CACHE_TTL,
+                    stale_ttl,
+                    etag or httpcache.etag(body),
+                ],
+            )
+        except UNREACHABLE:
+            log.warning("answer not cached: Redis unreachable")
+
+    def stale(self) -> bytes | None:
+        """The answer stored last, up to STALE_IF_ERROR past its freshness (None: none, or no Redis)."""
+        try:
+            return get_redis().get(self._stale_key()) if self._keeps_stale() else None
+        except UNREACHABLE:
+            return None
+
+    def _keeps_stale(self):
+        return self.keeps_stale and settings.STALE_IF_ERROR > 0
+
+    def _stale_key(self):
+        return key("answers", "stale", self.field)
+
+
+class PageCache(_Entry):
+    """The cache entry of one list request: `get()` first, then `set()` after a miss."""
+
+    def __init__(self, request, query=None):
+        """`query`: the request's `canonical_query_string` (worked out here when not given)."""
+        if query is None:
+            query = canonical_query_string(request.META.get("QUERY_STRING", "")) or ()
+        # The host as sent: a host Django refuses never gets a page stored, so it only ever misses.
+        page = f"{request.scheme}://{request.META.get('HTTP_HOST', '')}?{query!r}"
+        self.field = "list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
+        self.keeps_stale = not dict(query).get("search")  # a search's answer is not kept stale
+
+    @classmethod
+    def for_request(cls, request):
+        """The entry for this request, or None when caching is off or the list would refuse the
+        query. Keyed by the query as the list reads it, so equivalent query strings share one."""
+        if not enabled():
+            return None
+        query = canonical_query_string(request.META.get("QUERY_STRING", ""))
+        return None if query is None else cls(request, query)
+
+    def get(self) -> bytes | None:
+        body, self.version, etag = get_redis().hmget(
+            key("answers"), [self.field, VERSION_FIELD, ETAG_PREFIX + self.field]
         )
+        self.etag = etag.decode() if etag else None
+        if body is None and self.version is None:  # no answers stored: read the version now
+            self.version = get_redis().get(key("answers", "version")) or b"0"
+        return body
 
 
 class AnswerCache(_Entry):
-    """The cache entry of an answer named by `field`: `get()` first, then `set()` after a miss."""
+    """The cache entry of an answer named by `field` (the Xiaozhibo FetchList's pages)."""
+
+    keeps_stale = False
 
     def __init__(self, field):
         self.field = field
@@ -94,26 +161,38 @@ class AnswerCache(_Entry):
         """The entry, or None when caching is off."""
         return cls(field) if enabled() else None
 
-    def get(self) -> bytes | None:
-        body, self.version = get_redis().hmget(key("answers"), [self.field, VERSION_FIELD])
-        if body is None and self.version is None:  # no answers stored: read the version now
-            self.version = get_redis().get(key("answers", "version")) or b"0"
-        return body
+    get = PageCache.get
 
 
-class PageCache(AnswerCache):
-    """The cache entry of one list request."""
+class RoomAnswerCache(AnswerCache):
+    """The cache entry of an answer about one room that the caller names without its id (the
+    Xiaozhibo GetUserInfo names the anchor). The room id is stored with the body, so `get()`
+    patches in the room's current counts in the same round trip; `count_keys` are the JSON keys
+    of the viewer and like counts in the body."""
 
-    def __init__(self, request):
-        # The host as sent: a host Django refuses never gets a page stored, so it only ever misses.
-        meta = request.META
-        page = f"{request.scheme}://{meta.get('HTTP_HOST', '')}?{meta.get('QUERY_STRING', '')}"
-        super().__init__("list:" + hashlib.blake2b(page.encode(), digest_size=16).hexdigest())
+    def __init__(self, field, count_keys=(b"viewer_count", b"like_count")):
+        super().__init__(field)
+        self._patterns = [(re.compile(b'"' + name + rb'":\d+'), b'"' + name + b'":') for name in count_keys]
 
     @classmethod
-    def for_request(cls, request):
-        """The entry for this request, or None when caching is off."""
-        return cls(request) if enabled() else None
+    def named(cls, field, count_keys=(b"viewer_count", b"like_count")):
+        return cls(field, count_keys) if enabled() else None
+
+    def get(self) -> bytes | None:
+        reply = _scripts().bound(
+            keys=[key("answers"), key("answers", "version"), key("counters", "counts")], args=[self.field]
+        )
+        self.version = reply[0]
+        if len(reply) == 1:
+            return None
+        body = reply[1]
+        for value, (pattern, prefix) in zip(reply[2:], self._patterns, strict=True):
+            if value is not None:
+                body = pattern.sub(prefix + value, body, count=1)  # keys only match where they are keys
+        return body
+
+    def set(self, body: bytes, *, room_id):
+        super().set(b"%d\n" % room_id + body)
 
 
 class RoomCache(_Entry):
@@ -133,42 +212,28 @@ class RoomCache(_Entry):
         self.version = reply[0]
         if len(reply) == 1:
             return None
-        return _patch(reply[1], reply[2:], _COUNT_PATTERNS)
+        return _with_counts(*reply[1:])
 
-
-class RoomAnswerCache(_Entry):
-    """The cache entry of an answer about one room that the caller names without its id (the
-    Xiaozhibo GetUserInfo names the anchor). The room id is stored with the body, so `get()`
-    patches in the room's current counts in the same round trip. `count_keys` are the JSON keys
-    of the viewer and like counts in the body."""
-
-    def __init__(self, field, count_keys=(b"viewer_count", b"like_count")):
-        self.field = field
-        self._patterns = [(re.compile(b'"' + name + rb'":\d+'), b'"' + name + b'":') for name in count_keys]
-
-    @classmethod
-    def named(cls, field, count_keys=(b"viewer_count", b"like_count")):
-        return cls(field, count_keys) if enabled() else None
-
-    def get(self) -> bytes | None:
-        reply = _scripts().bound(
-            keys=[key("answers"), key("answers", "version"), key("counters", "counts")], args=[self.field]
-        )
-        self.version = reply[0]
-        if len(reply) == 1:
+    def stale(self) -> bytes | None:
+        if not self._keeps_stale():
             return None
-        return _patch(reply[1], reply[2:], self._patterns)
+        counts = [f"{self.room_id}:viewer_count", f"{self.room_id}:like_count"]
+        try:
+            body, counts = (
+                get_redis().pipeline().get(self._stale_key()).hmget(key("counters", "counts"), counts).execute()
+            )
+        except UNREACHABLE:
+            return None
+        return body and _with_counts(body, *counts)
 
-    def set(self, body: bytes, *, room_id=None):
-        super().set(b"%d\n" % room_id + body)
 
-
-def _patch(body, counts, patterns):
-    for value, (pattern, prefix) in zip(counts, patterns, strict=True):
-        if value is not None:
-            # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
-            body = pattern.sub(prefix + value, body, count=1)
-    return body
+def _with_counts(body, viewers, likes):
+    """A room's cached body with the counts Redis holds now (none: as stored)."""
+    if viewers is None:
+        return body
+    # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
+    body = _VIEWERS.sub(b'"viewer_count":' + viewers, body, count=1)
+    return _LIKES.sub(b'"like_count":' + likes, body, count=1)
 
 
 def json_response(body: bytes) -> HttpResponse:
@@ -178,9 +243,13 @@ def json_response(body: bytes) -> HttpResponse:
 
 
 def invalidate():
-    """Forget every cached answer (the list's membership or a listed room changed)."""
+    """Forget every cached answer (the list's membership or a listed room changed). Without
+    Redis there is nothing to forget: answers cached before it went away expire by themselves."""
     if settings.REDIS_URL:
-        get_redis().pipeline().incr(key("answers", "version")).delete(key("answers")).execute()
+        try:
+            get_redis().pipeline().incr(key("answers", "version")).delete(key("answers")).execute()
+        except UNREACHABLE:
+            log.warning("cached answers not invalidated, Redis unreachable; they expire by themselves")
 
 
 _scripts = scripts(store=_STORE, room=_LOOKUP_ROOM, bound=_LOOKUP_BOUND)

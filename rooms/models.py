@@ -29,7 +29,11 @@ class Room(models.Model):
     location = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
     close_reason = models.CharField(max_length=16, choices=CloseReason.choices, blank=True)
-    viewer_count = models.PositiveBigIntegerField(default=0)
+    viewer_count = models.PositiveBigIntegerField(default=0, help_text="Watching now (0 once the room leaves live).")
+    view_count = models.PositiveBigIntegerField(
+        default=0, help_text="Distinct viewers so far (an estimate with Redis)."
+    )
+    peak_viewer_count = models.PositiveBigIntegerField(default=0, help_text="The most watching at once.")
     like_count = models.PositiveBigIntegerField(default=0)
     counter_seq = models.PositiveBigIntegerField(
         default=0,
@@ -87,6 +91,25 @@ class Room(models.Model):
         return Q(status=cls.Status.LIVE)
 
 
+class RoomViewer(models.Model):
+    """A viewer of a live room in embedded mode (no Redis; with Redis, `rooms.counters` keeps
+    them there). Watching while `expires_at` lies ahead; the row stays after the viewer leaves,
+    so that `view_count` counts each viewer once, and goes when the room closes."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    viewer = models.CharField(
+        max_length=130, help_text="`u<user id>`, `x<Xiaozhibo userid>`, or `a<random>` for an anonymous viewer."
+    )
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "viewer"], name="one_row_per_room_viewer")]
+        indexes = [models.Index(fields=["room", "expires_at"], name="room_viewer_expires")]
+
+    def __str__(self):
+        return f"{self.room_id}: {self.viewer}"
+
+
 class RoomEvent(models.Model):
     """One row per status transition of a room."""
 
@@ -101,7 +124,7 @@ class RoomEvent(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
     old_status = models.CharField(max_length=16, choices=Room.Status.choices)
     new_status = models.CharField(max_length=16, choices=Room.Status.choices)
-    reason = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=500, blank=True, help_text="As long as a ban's reason may be.")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from moderation.models import StreamerBan
 
+from . import listcache
 from .models import Recording, Room, RoomEvent
 from .signals import room_status_changed
 
@@ -49,7 +50,8 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
 
     Creations by one owner are serialised on the owner's row, so two racing requests end with
     exactly one open room (the database constraint backs this up); a streamer ban takes the
-    same lock, so a banned owner gets no room. Raises `StreamerBanned` while a ban holds.
+    same lock, so a banned owner gets no room. Raises `StreamerBanned` while a ban holds, for a
+    retry with an old `idempotency_key` too.
 
     The lock is `FOR NO KEY UPDATE` (see `lock_owner`), not `FOR UPDATE`: it must not block the
     `KEY SHARE` lock PostgreSQL takes on the owner's row for every foreign key that names them
@@ -59,13 +61,13 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
     """
     with transaction.atomic():
         lock_owner(owner)
+        ban = StreamerBan.objects.active().filter(user=owner).first()
+        if ban:  # before the retry lookup: an old key must not hand a banned owner a push URL
+            raise StreamerBanned(ban)
         if idempotency_key:
             earlier = Room.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
             if earlier:
                 return earlier
-        ban = StreamerBan.objects.active().filter(user=owner).first()
-        if ban:
-            raise StreamerBanned(ban)
         for previous in Room.objects.filter(owner=owner, status__in=Room.OPEN_STATUSES):
             close_room(previous, reason=Room.CloseReason.REPLACED, source=source, actor=owner)
         return Room.objects.create(
@@ -112,8 +114,9 @@ def mark_live(room, *, source, actor=None, sequence="", event_time: datetime | N
 
 
 def mark_interrupted(room, *, source, sequence="", event_time: datetime | None = None) -> bool:
-    """live → interrupted, only for the current push `sequence` when one is given."""
-    guard = Q(push_sequence=sequence) | Q(push_sequence="") if sequence else Q()
+    """live → interrupted, only for the current push `sequence`; without one, only while the
+    room's push sequence is unknown (a body without sequence cannot end a push we know)."""
+    guard = Q(push_sequence__in={"", sequence})
     return _transition(
         room,
         Status.INTERRUPTED,
@@ -155,15 +158,18 @@ def ban_room(room, *, source=Source.ADMIN, actor=None, reason="") -> bool:
     )
 
 
-def heal_room(room, *, source=Source.SWEEPER) -> bool:
+def heal_room(room, *, source=Source.SWEEPER, interrupted_before: datetime | None = None) -> bool:
     """created / interrupted → live because the cloud reports the stream online (its push
     callback was lost). That push's sequence is unknown, so `push_sequence` is cleared and the
-    next stream-end applies whatever its sequence."""
+    next stream-end applies whatever its sequence. With `interrupted_before` (when the cloud's
+    answer was asked for), a room interrupted since then is left alone: the answer is stale for it."""
+    guard = Q(status=Status.CREATED) | Q(interrupted_at__lt=interrupted_before) if interrupted_before else None
     return _transition(
         room,
         Status.LIVE,
         (Status.CREATED, Status.INTERRUPTED),
         source=source,
+        guard=guard,
         reason="stream online at the cloud",
         push_sequence="",
         **_live_fields(timezone.now()),
@@ -201,6 +207,22 @@ def set_snapshot(room, url) -> bool:
     return bool(Room.objects.filter(pk=room.pk).update(snapshot_url=url))
 
 
+EDITABLE_FIELDS = ("title", "cover_url", "location")
+
+
+def update_room(room, **fields) -> None:
+    """Change a room's title, cover_url or location (for the API's PATCH and the admin). Writes
+    only these columns, so a transition made meanwhile stays; cached answers go (a listed room's,
+    or a Xiaozhibo GetUserInfo naming a room that is not live yet)."""
+    if unknown := set(fields) - set(EDITABLE_FIELDS):
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    if not fields:
+        return
+    Room.objects.filter(pk=room.pk).update(**fields)
+    room.refresh_from_db()
+    listcache.invalidate()
+
+
 def add_recording(room, **fields) -> Recording:
     """A recording file of the room's stream (Tencent's recording callback)."""
     return Recording.objects.create(room=room, **fields)
@@ -227,7 +249,8 @@ def _newer(event_time):
 
 
 def _event_fields(event_time):
-    return {"last_event_at": event_time} if event_time is not None else {}
+    # Never ahead of our clock: an event dated ahead must not make later genuine ones look stale.
+    return {"last_event_at": min(event_time, timezone.now())} if event_time is not None else {}
 
 
 def _transition(room, new, allowed, *, source, actor=None, reason="", guard=None, event_time=None, **fields) -> bool:

@@ -8,6 +8,7 @@ and deletes everything it created.
 
 import secrets
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,19 +23,26 @@ from .models import Room
 
 def measure_sweep(rooms=10_000) -> dict:
     """{"live_rooms", "seconds", "list_calls", ...the SweepResult} for one pass."""
+    with online_rooms(rooms) as server:
+        started = time.perf_counter()
+        result = sweeper.sweep()
+        seconds = time.perf_counter() - started
+        list_calls = sum(call["action"] == "DescribeLiveStreamOnlineList" for call in server.simulator.calls)
+    return {**result.as_dict(), "seconds": round(seconds, 3), "list_calls": list_calls}
+
+
+@contextmanager
+def online_rooms(count):
+    """`count` owners, each with a live room whose stream is online at an in-process simulator
+    (yielded; the settings point at it meanwhile). Everything is removed afterwards."""
     tag = secrets.token_hex(4)
     config = SimConfig.from_settings(settings)
     config.callback_url = ""
     server = SimulatorServer(Simulator(config)).start()
     try:
-        stream_ids = _seed_rooms(tag, rooms)
-        server.simulator.seed_online(stream_ids)
+        server.simulator.seed_online(_seed_rooms(tag, count))
         with override_settings(TENCENT_LIVE_ENDPOINT=server.url):
-            started = time.perf_counter()
-            result = sweeper.sweep()
-            seconds = time.perf_counter() - started
-        list_calls = sum(call["action"] == "DescribeLiveStreamOnlineList" for call in server.simulator.calls)
-        return {**result.as_dict(), "seconds": round(seconds, 3), "list_calls": list_calls}
+            yield server
     finally:
         server.close()
         get_user_model().objects.filter(username__startswith=f"sweepbench-{tag}-").delete()

@@ -8,7 +8,8 @@ One pass (`sweep()`), run by Celery beat every SWEEP_INTERVAL and by `manage.py 
    over thousands of rooms costs no more; the others keep their strikes and wait for a later pass.
    A room found active counts as online; a failed check, or one past the pass's time budget,
    closes nothing more in this pass;
-3. created / interrupted rooms online: live (a lost push callback); interrupted past
+3. created / interrupted rooms online: live (a lost push callback), an interrupted one only if
+   it was interrupted before the list was asked for (a stale list revives nothing); interrupted past
    RECONNECT_WINDOW: closed (`stream_ended`); created past PENDING_TTL: closed (`expired`);
    banned rooms online while their ban holds: forbidden and dropped again (`moderation`);
 4. when the cloud call fails, nothing at all is closed (Tencent: treat the stream as online).
@@ -25,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import livecloud
+from liveroom import metrics
 from liveroom.locks import exclusive
 from moderation import services as moderation
 
@@ -63,25 +65,27 @@ def sweep(client=None) -> SweepResult:
     with exclusive("sweep-rooms", timeout=settings.CELERY_TASK_TIME_LIMIT) as acquired:
         if not acquired:
             logger.info("sweep skipped: another sweep is running")
+            metrics.sweep_done(SweepResult(ran=False))
             return SweepResult(ran=False)
         result = SweepResult()
         client = client or livecloud.get_client()
+        taken_at = timezone.now()  # before asking: the answer says nothing of later events
         try:
             online = client.online_streams()
         except livecloud.CloudError as exc:
             result.cloud_error = str(exc)
             logger.warning("sweep: cloud call failed, nothing closed: %s", exc)
         else:
-            now = timezone.now()
             result.online_streams = len(online)
             # Zombie checks stop at half the shorter of the interval and the task's time limit,
             # so a slow cloud cannot stretch a pass past its lock into the next one.
             budget = min(settings.SWEEP_INTERVAL, settings.CELERY_TASK_SOFT_TIME_LIMIT) / 2
             _check_live(online, client, result, deadline=started + budget)
-            _check_open(online, now, result)
+            _check_open(online, taken_at, result)
             result.reforbidden = moderation.reenforce_online_bans(online)
         result.seconds = round(time.perf_counter() - started, 3)
     logger.info("sweep: %s", result.as_dict())
+    metrics.sweep_done(result)
     return result
 
 
@@ -119,13 +123,14 @@ def _close_confirmed_zombies(suspects, client, result, deadline):
             result.zombies += services.close_zombie(room)
 
 
-def _check_open(online, now, result):
-    reconnect_cutoff = now - timedelta(seconds=settings.RECONNECT_WINDOW)
-    pending_cutoff = now - timedelta(seconds=settings.PENDING_TTL)
+def _check_open(online, taken_at, result):
+    """`online` as the cloud saw it at `taken_at`: a room interrupted since is not healed by it."""
+    reconnect_cutoff = taken_at - timedelta(seconds=settings.RECONNECT_WINDOW)
+    pending_cutoff = taken_at - timedelta(seconds=settings.PENDING_TTL)
     waiting = Q(status=Status.INTERRUPTED) | Q(status=Status.CREATED)
     for room in Room.objects.filter(waiting).only("pk", "stream_id", "status", "created_at", "interrupted_at"):
         if room.stream_id in online:
-            result.healed += services.heal_room(room)
+            result.healed += services.heal_room(room, interrupted_before=taken_at)
         elif room.status == Status.INTERRUPTED and room.interrupted_at and room.interrupted_at <= reconnect_cutoff:
             guard = Q(status=Status.INTERRUPTED, interrupted_at__lte=reconnect_cutoff)
             result.ended += services.close_room(

@@ -1,6 +1,12 @@
+import time
+
 from celery import shared_task
 
+from liveroom import metrics
+from liveroom.beat import once_per_interval
+
 from . import counters, sweeper
+from .signals import sweep_finished
 
 
 @shared_task(ignore_result=True)
@@ -9,12 +15,19 @@ def flush_counters():
 
     Beat runs it every COUNTER_FLUSH_INTERVAL. Safe to kill and to overlap (see `rooms.counters`).
     """
+    started = time.time()
     written = counters.flush()
+    metrics.flush_done(started, written)
     counters.sync_live()
     return written
 
 
 @shared_task(ignore_result=True)
+@once_per_interval("sweep-rooms")
 def sweep_rooms():
-    """One zombie-sweeper pass (beat, every SWEEP_INTERVAL). Overlapping runs skip themselves."""
-    return sweeper.sweep().as_dict()
+    """One zombie-sweeper pass (beat, every SWEEP_INTERVAL), then what runs with it (`sweep_finished`:
+    the stream health check). Overlapping runs skip themselves."""
+    result = sweeper.sweep()
+    if result.ran:
+        sweep_finished.send(sender=sweeper, result=result)
+    return result.as_dict()

@@ -1,22 +1,19 @@
 from rest_framework.throttling import SimpleRateThrottle
 
-from liveroom.redis import key
-
 
 class CounterThrottle(SimpleRateThrottle):
-    """Joins and likes per client address: they need no account, so the address is what we know.
+    """The counter throttle (joins, heartbeats, leaves, likes): THROTTLE_COUNTER per client.
 
-    With Redis the count is kept by the counter script itself (`redis_spec`), in the same round
-    trip as the change; without it DRF applies this class as usual.
+    `rooms.counters` owns it: it names the client (`counters.client`: the user when signed in,
+    else the address, which many viewers behind one carrier may share) and applies the rate, in
+    the change's own round trip with Redis, through DRF's cache-based history without.
     """
 
     scope = "counter"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def __init__(self, client=""):
+        super().__init__()
+        self.client = client
 
-    def redis_spec(self, request):
-        """`(redis key, limit, window seconds)` for `counters.increment`, None when unlimited."""
-        if self.rate is None:
-            return None
-        return key("throttle", self.scope, self.get_ident(request)), self.num_requests, self.duration
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.client}

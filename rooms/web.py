@@ -7,13 +7,16 @@ page's JavaScript can keep it fresh through the API without a second source of t
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
+from rest_framework.utils.urls import replace_query_param
 
-from . import counters
+from . import counters, cursors
 from .filters import DEFAULT_ORDERING, ORDERINGS, RoomFilter
 from .models import Room
 from .pagination import RoomPagination
@@ -32,7 +35,7 @@ def _page_size(request):
 
 
 def live_list(request):
-    """`/`: the first page of GET /api/v1/rooms/ (same filter, ordering and page size)."""
+    """`/`: the first page of GET /api/v1/rooms/ (same filter, ordering, page size and cursor walk)."""
     live = Room.objects.select_related("owner").filter(status=Room.Status.LIVE)
     ordering = request.GET.get("ordering")
     if ordering not in dict(ORDERINGS):
@@ -40,21 +43,24 @@ def live_list(request):
     room_filter = RoomFilter({"ordering": ordering}, queryset=live)
     room_filter.is_valid()
     size = _page_size(request)
-    rooms = counters.with_pending(list(room_filter.qs[:size]))
-    count = room_filter.qs.count() if len(rooms) == size else len(rooms)
+    walk = cursors.Walk(ordering, cursors.scope_of(ordering), size)
+    ids = walk.page(room_filter.qs)
+    found = live.in_bulk(ids)
+    rooms = walk.with_counts([found[pk] for pk in ids if pk in found])
     rooms = RoomSerializer(rooms, many=True, context={"now": timezone.now()}).data
-    query = f"ordering={ordering}&page_size={size}"
+    api_url = f"{LIST_API}?ordering={ordering}&page_size={size}"
     return render(
         request,
         "rooms/live_list.html",
         {
             "nav": "live",
             "rooms": rooms,
-            "count": count,
+            "count": walk.count,
             "orderings": ORDERINGS,
             "ordering": ordering,
-            "api_url": f"{LIST_API}?{query}",
-            "next_url": f"{LIST_API}?page=2&{query}" if count > size else "",
+            "api_url": api_url,
+            # the same link as the API's `next` (the same cached page): "Load more" walks cursors
+            "next_url": replace_query_param(api_url, "cursor", walk.next.encode()) if walk.next else "",
             "refresh_seconds": settings.WEB_LIST_REFRESH,
         },
     )
@@ -74,7 +80,7 @@ def watch(request, pk):
             "room": data[0],
             "more_rooms": data[1:],
             "api_url": f"{LIST_API}{room.pk}/",
-            "state_url": reverse("watch-state", args=[room.pk]),
+            "state_url": f"{reverse('watch-state', args=[room.pk])}?key={_state_key(room.pk)}",
             "refresh_seconds": settings.WEB_ROOM_REFRESH,
         },
     )
@@ -83,10 +89,20 @@ def watch(request, pk):
 @never_cache
 def watch_state(request, pk):
     """`/rooms/{id}/state/`: whether a room that left GET /api/v1/rooms/{id}/ for viewers is
-    interrupted (its streamer may reconnect) or has ended. Rooms never live stay unknown."""
-    status = get_object_or_404(Room.objects.exclude(status=Room.Status.CREATED).values_list("status", flat=True), pk=pk)
+    interrupted (its streamer may reconnect) or has ended. It answers for rooms the caller may see,
+    and, with the `key` its watch page carries, for the room that page was shown for; any other
+    room is the 404 of one that does not exist. Rooms never live stay unknown."""
+    rooms = Room.objects.exclude(status=Room.Status.CREATED)
+    if not constant_time_compare(request.GET.get("key", ""), _state_key(pk)):
+        rooms = rooms.filter(Room.visible_to(request.user))
+    status = get_object_or_404(rooms.values_list("status", flat=True), pk=pk)
     state = status if status in (Room.Status.LIVE, Room.Status.INTERRUPTED) else "ended"
     return JsonResponse({"state": state})
+
+
+def _state_key(pk):
+    """Proof that a watch page of room `pk` was shown (to someone who could see the room then)."""
+    return signing.Signer(salt="rooms.watch-state").signature(str(pk))
 
 
 @never_cache

@@ -1,12 +1,14 @@
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from rooms import services
+from rooms import counters, services
 from rooms.models import Room, RoomEvent
 from tests.media import ingest_edge  # noqa: F401  (nginx-rtmp ingest edge fixture)
 from tests.simulator import live_simulator, simulator, simulator_server  # noqa: F401  (Tencent simulator fixtures)
@@ -17,6 +19,8 @@ def redis_namespace(settings):
     """A Redis key prefix of its own for each test (caches, counters, throttles), removed afterwards."""
     prefix = f"lrtest:{uuid.uuid4().hex[:12]}"
     settings.REDIS_KEY_PREFIX = prefix
+    # The shared test Redis may pause on a busy machine; tests/faults checks the 250 ms default.
+    settings.REDIS_SOCKET_TIMEOUT_MS = 2000
     caches = {name: dict(conf) for name, conf in django_settings.CACHES.items()}
     caches["default"]["KEY_PREFIX"] = prefix
     settings.CACHES = caches
@@ -102,6 +106,46 @@ def make_room():
 @pytest.fixture
 def live_room(make_room, streamer):
     return make_room(streamer, Room.Status.LIVE)
+
+
+@pytest.fixture
+def many_live_rooms(django_user_model):
+    """`n` live rooms, the newest first in the list; created in bulk to keep the test quick."""
+
+    def make(n):
+        tag = uuid.uuid4().hex[:6]
+        owners = django_user_model.objects.bulk_create(
+            django_user_model(username=f"o{tag}{i}", nickname=f"Owner {i}") for i in range(n)
+        )
+        start = timezone.now() - timedelta(hours=1)
+        return Room.objects.bulk_create(
+            Room(
+                owner=owner,
+                stream_id=f"8888_{tag}{i:05d}",
+                title=f"Show {i}",
+                status=Room.Status.LIVE,
+                started_at=start + timedelta(seconds=i),
+            )
+            for i, owner in enumerate(owners)
+        )
+
+    return make
+
+
+@pytest.fixture
+def live_rooms(many_live_rooms):
+    """`live_rooms(n)`: `many_live_rooms` with counts that tie often (so orderings by count need
+    their id tie-break), known to Redis's live set."""
+
+    def make(n):
+        rooms = many_live_rooms(n)
+        for i, room in enumerate(rooms):
+            room.viewer_count, room.like_count = (i * 7) % 11 * 10, (i * 5) % 13
+        Room.objects.bulk_update(rooms, ["viewer_count", "like_count"])
+        counters.sync_live()
+        return rooms
+
+    return make
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ asks for `live_simulator`, which sends them to the Django app under `live_server
 both ways; such tests run on a transactional database).
 
 Helpers go through the `/sim/...` endpoints: `publish(push_url)`, `stop(id)`, `crash(id)`,
-`record(id)`, `screenshot(id)` return the `requests.Response`; `state()`, `calls(action=None)`,
+`record(id)`, `screenshot(id)`, `moderation(id, suggestion=, label=, score=)` return the `requests.Response`; `state()`, `calls(action=None)`,
 `callbacks()`, `faults(**kw)`, `reset()` return decoded JSON.
 """
 
@@ -53,6 +53,9 @@ class SimulatorHandle:
     def screenshot(self, stream_id):
         return self._post(f"/sim/streams/{stream_id}/screenshot")
 
+    def moderation(self, stream_id, **verdict):
+        return self._post(f"/sim/streams/{stream_id}/moderation", verdict)
+
     def state(self):
         return self.http.get(f"{self.url}/sim/state", timeout=10).json()
 
@@ -80,6 +83,7 @@ def simulator_server():
 
 @pytest.fixture
 def simulator(simulator_server, settings):
+    settings.SIM_SNAPSHOT_INTERVAL = 0  # real frames only for the tests that ask for them
     handle = SimulatorHandle(simulator_server)
     handle.reset()
     handle.configure(callback_url="")

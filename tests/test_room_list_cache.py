@@ -1,13 +1,10 @@
 """The public list's cost per request and its Redis page cache."""
 
-import uuid
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
 from liveroom.redis import get_redis, key
 from rooms import counters, listcache, services, stream_urls
 from rooms.models import Room, RoomEvent
@@ -16,28 +13,6 @@ pytestmark = pytest.mark.django_db
 S = Room.Status
 SRC = RoomEvent.Source
 URL = "/api/v1/rooms/"
-
-
-@pytest.fixture
-def many_live_rooms():
-    """`n` live rooms, the newest first in the list; created in bulk to keep the test quick."""
-
-    def make(n):
-        tag = uuid.uuid4().hex[:6]
-        owners = User.objects.bulk_create(User(username=f"o{tag}{i}", nickname=f"Owner {i}") for i in range(n))
-        start = timezone.now() - timedelta(hours=1)
-        return Room.objects.bulk_create(
-            Room(
-                owner=owner,
-                stream_id=f"8888_{tag}{i:05d}",
-                title=f"Show {i}",
-                status=S.LIVE,
-                started_at=start + timedelta(seconds=i),
-            )
-            for i, owner in enumerate(owners)
-        )
-
-    return make
 
 
 def ids(response):
@@ -100,7 +75,7 @@ def test_any_change_of_membership_shows_at_once(
 
 def test_only_counts_lag_on_a_cached_page(api, list_cache, live_room, streamer_api):
     assert api.get(URL).json()["results"][0]["like_count"] == 0
-    counters.increment(live_room.pk, "like_count", 2)
+    counters.like(live_room.pk, 2)
     assert api.get(URL).json()["results"][0]["like_count"] == 0  # cached: counts lag ...
     assert api.get(f"{URL}{live_room.pk}/").json()["like_count"] == 2  # ... the room itself does not
     assert 0 < get_redis().ttl(key("answers")) <= list_cache  # ... and only for the cache lifetime
@@ -134,7 +109,7 @@ def test_errors_are_not_cached(api, list_cache, live_room):
 def test_detail_of_a_live_room_costs_one_query_and_one_round_trip(
     api, live_room, django_assert_num_queries, redis_round_trips
 ):
-    counters.increment(live_room.pk, "viewer_count", 1)
+    counters.join(live_room.pk, counters.new_viewer())
     redis_round_trips.clear()
     with django_assert_num_queries(1):
         assert api.get(f"{URL}{live_room.pk}/").json()["viewer_count"] == 1
@@ -145,7 +120,7 @@ def test_cached_live_room_costs_no_query_and_shows_current_counts(
     api, list_cache, live_room, django_assert_num_queries, redis_round_trips
 ):
     first = api.get(f"{URL}{live_room.pk}/")
-    counters.increment(live_room.pk, "like_count", 3)
+    counters.like(live_room.pk, 3)
     redis_round_trips.clear()
     with django_assert_num_queries(0):
         again = api.get(f"{URL}{live_room.pk}/")
@@ -183,21 +158,22 @@ def test_other_formats_are_not_served_from_the_cache(api, list_cache, live_room)
 def test_a_page_computed_before_a_change_is_not_kept(rf, list_cache):
     """The race the version guards against: a page read from the database, then the list
     changes, then the page is stored. Stored, it would show the old membership."""
-    entry = listcache.PageCache(rf.get(URL))
+    entry = listcache.PageCache.for_request(rf.get(URL))
     assert entry.get() is None
     listcache.invalidate()  # a room went live or left while the page was being built
     entry.set(b'{"count": 0}')
-    assert listcache.PageCache(rf.get(URL)).get() is None
-    fresh = listcache.PageCache(rf.get(URL))
+    assert listcache.PageCache.for_request(rf.get(URL)).get() is None
+    fresh = listcache.PageCache.for_request(rf.get(URL))
     fresh.get()
     fresh.set(b'{"count": 1}')
-    assert listcache.PageCache(rf.get(URL)).get() == b'{"count": 1}'
+    assert listcache.PageCache.for_request(rf.get(URL)).get() == b'{"count": 1}'
 
 
 def test_cached_room_counts_never_touch_its_text(api, list_cache, make_room, streamer):
     title = '"viewer_count":999,"like_count":7'
     room = make_room(streamer, S.LIVE, title=title)
     api.get(f"{URL}{room.pk}/")
-    counters.increment(room.pk, "viewer_count", 2)
+    for _ in range(2):
+        counters.join(room.pk, counters.new_viewer())
     body = api.get(f"{URL}{room.pk}/").json()
     assert (body["title"], body["viewer_count"], body["like_count"]) == (title, 2, 0)

@@ -77,6 +77,11 @@ def test_manage_py_says_what_is_wrong_in_one_line():
         ("TENCENT_LIVE_PLAY_SCHEME", "ftp"),
         ("THROTTLE_COUNTER", "lots"),
         ("LOG_LEVEL", "LOUD"),
+        ("REDIS_SENTINELS", "10.0.0.5:26379;10.0.0.6"),
+        ("REDIS_SENTINEL_MASTER", "my master"),
+        ("METRICS_ENABLED", "sometimes"),
+        ("METRICS_ALLOWED", "10.0.0.0/33"),
+        ("PROMETHEUS_MULTIPROC_DIR", "/no/such/directory"),
     ],
 )
 def test_junk_value_is_refused_naming_the_variable(monkeypatch, name, value):

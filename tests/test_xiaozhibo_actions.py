@@ -8,7 +8,7 @@ import pytest
 
 from rooms import counters
 from rooms.models import Room, RoomEvent
-from rooms.views import CounterThrottle
+from rooms.throttling import CounterThrottle
 
 from . import xiaozhibo_client as xzb
 
@@ -347,11 +347,13 @@ def test_counter_changes_share_the_rest_apis_per_address_throttle(client, api, c
     assert listed(client)["pusherlist"][0]["likecount"] == 3
 
 
-def test_change_count_type_0_counts_viewers(client):
+def test_change_count_type_0_is_checked_but_viewers_are_who_enter_and_quit(client):
     open_live_room(client)
     body = {**xzb.add_heart(), "type": 0}
     xzb.ok(client, body)
-    xzb.ok(client, body)
+    xzb.ok(client, {**body, "optype": 1})
+    xzb.error(client, {**body, "userid": "nobody"}, 2003)
+    xzb.ok(client, xzb.enter_group())
     xzb.ok(client, {**body, "optype": 1})
     [item] = listed(client)["pusherlist"]
     assert (item["viewercount"], item["likecount"]) == (1, 0)

@@ -83,7 +83,7 @@ def test_cached_get_user_info_costs_no_query_and_one_round_trip_with_current_cou
 ):
     room = open_live(client, "u_1")
     xzb.ok(client, xzb.get_user_info("u_1"))
-    assert counters.increment(room.pk, "like_count", 7) == 7
+    assert counters.like(room.pk, 7) == 7
     redis_round_trips.clear()
     with django_assert_num_queries(0):
         info = xzb.ok(client, xzb.get_user_info("u_1"))

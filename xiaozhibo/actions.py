@@ -9,12 +9,16 @@ the anchor's newest room opened through this protocol.
 import logging
 
 import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
+from moderation import findings
+from moderation.models import Report
 from rooms import counters, listcache, services, stream_urls
 from rooms.models import Room, RoomEvent
-from rooms.views import CounterThrottle
 
 from . import identity
 from .models import Account, RoomInfo
@@ -139,7 +143,8 @@ def _close(owner):
 
 
 def change_count(args, request):
-    """Likes (`type` 1) or, deprecated, viewers (`type` 0) of an anchor's live room, ±1."""
+    """Likes (`type` 1) of an anchor's live room, ±1. Viewers (`type` 0, deprecated by v1 itself)
+    are who EnterGroup / QuitGroup name: such a call is checked, and changes nothing."""
     userid = string(args, "userid")
     kind, optype, flag = integer(args, "type"), integer(args, "optype"), integer(args, "flag")
     fileid = optional_string(args, "fileid")
@@ -147,69 +152,128 @@ def change_count(args, request):
         raise para_error("ChangeCount")
     if flag == FLAG_VOD and fileid is None:
         raise para_error("ChangeCount")
-    _count(request, userid, flag, COUNT_FIELDS[kind], 1 if optype == COUNT_ADD else -1, fileid)
+    room_id = _live_room_id(userid, flag, fileid, remembered=True)
+    if COUNT_FIELDS[kind] == "like_count":
+        _counted(userid, counters.like, room_id, 1 if optype == COUNT_ADD else -1, counters.client(request))
     return RESULT_OK
 
 
 def enter_group(args, request):
+    """The viewer `userid` watches the anchor's live room: counted once, until QuitGroup, the
+    room's end or XIAOZHIBO_VIEWER_TIMEOUT (the app sends no heartbeat)."""
     userid = string(args, "userid", max_length=128)
     liveuserid, groupid = string(args, "liveuserid"), string(args, "groupid")
     flag = integer(args, "flag")
     if flag not in (FLAG_LIVE, FLAG_VOD):
         raise para_error("EnterGroup")
-    identity.user_for(userid, nickname=profile_text(args, "nickname", 64), headpic=profile_url(args, "headpic"))
-    _count(request, liveuserid, flag, "viewer_count", 1, groupid)
+    nickname, headpic = profile_text(args, "nickname", 64), profile_url(args, "headpic")
+    room_id = _live_room_id(liveuserid, flag, groupid, remembered=True)
+    # Counted (and throttled) first: a flood past the throttle, or into no live room, makes and renames nobody.
+    _counted(
+        liveuserid,
+        counters.join,
+        room_id,
+        viewer_of_userid(userid),
+        counters.client(request),
+        timeout=settings.XIAOZHIBO_VIEWER_TIMEOUT,
+    )
+    identity.user_for(userid, nickname=nickname, headpic=headpic)
     return RESULT_OK
 
 
 def quit_group(args, request):
-    string(args, "userid")
+    """The viewer `userid` left the anchor's live room (a repeat, or one who never entered, changes nothing)."""
+    userid = string(args, "userid")
     liveuserid, groupid = string(args, "liveuserid"), string(args, "groupid")
     flag = integer(args, "flag")
     if flag not in (FLAG_LIVE, FLAG_VOD):
         raise para_error("QuitGroup")
-    _count(request, liveuserid, flag, "viewer_count", -1, groupid)
+    room_id = _live_room_id(liveuserid, flag, groupid, remembered=True)
+    _counted(liveuserid, counters.leave, room_id, viewer_of_userid(userid), counters.client(request))
     return RESULT_OK
 
 
-def _count(request, anchor_userid, flag, field, amount, fileid):
-    """Change a counter of the anchor's live room, under the REST API's per-address throttle."""
+def viewer_of_userid(userid):
+    """The counters' viewer of a Xiaozhibo `userid` (named without its user, which may not exist
+    yet: EnterGroup counts before it makes one). Such users never sign in elsewhere, so it is
+    never the viewer of a web tab."""
+    return f"x{userid}"
+
+
+def fetch_group_member_list(args, request):
+    """The signed-in viewers (Xiaozhibo userids, and liveroom users by username) watching the
+    anchor's live room now, by user id; `pageno` from 1, `pagesize` outside 10–100 means 10.
+    Anonymous web viewers count in `viewercount` but have no identity to list."""
+    liveuserid = string(args, "liveuserid")
+    string(args, "groupid")
+    pageno = max(integer(args, "pageno", minimum=0), 1)
+    pagesize = integer(args, "pagesize", minimum=0)
+    if not 10 <= pagesize <= 100:
+        pagesize = 10
+    room_id = _live_room_id(liveuserid, FLAG_LIVE, "")
+    watching = counters.watching(room_id)
+    users = get_user_model().objects.select_related("xiaozhibo_account")
+    by_userid = users.filter(xiaozhibo_account__userid__in=[v[1:] for v in watching if v.startswith("x")])
+    by_id = users.filter(pk__in=[int(v[1:]) for v in watching if v.startswith("u")])
+    members = sorted({user.pk: user for user in [*by_userid, *by_id]}.values(), key=lambda user: user.pk)
+    start = (pageno - 1) * pagesize
+    page = members[start : start + pagesize]
+    return {
+        "totalcount": len(members),
+        "memberlist": [
+            {
+                "userid": _xiaozhibo_userid(user),
+                "nickname": user.nickname or user.username,
+                "headpic": user.avatar_url,
+            }
+            for user in page
+        ],
+    }
+
+
+def _xiaozhibo_userid(user):
+    try:
+        return user.xiaozhibo_account.userid
+    except ObjectDoesNotExist:
+        return user.username
+
+
+def _live_room_id(anchor_userid, flag, fileid, *, remembered=False):
+    """The anchor's live room (2003 when there is none, or for a replay: this server keeps none).
+    `remembered`: the id this process saw last will do (a counter change checks it is live)."""
     if flag == FLAG_VOD:
-        # with flag 1 the original counted on a replay (its fileid); this server keeps none
+        # with flag 1 the original counted on a replay (its fileid)
         raise not_found(f"no replay {fileid} of userid:{anchor_userid}")
-    try:
-        throttle = _throttle(request)
-    except counters.Throttled:
-        raise ProtocolError(FREQUENCY) from None
-    value = None
-    room_id = live_rooms.get(anchor_userid)
-    if room_id is not None:  # known: the counter's own liveness check tells whether it still is
-        value = _increment(room_id, field, amount, throttle)
-        throttle = _SPENT if value is None else throttle
-    if value is None:
-        room_id = live_rooms.look_up(anchor_userid)
-        value = room_id and _increment(room_id, field, amount, throttle)
-    if value is None:
-        live_rooms.forget(anchor_userid)
+    room_id = (remembered and live_rooms.get(anchor_userid)) or live_rooms.look_up(anchor_userid)
+    if room_id is None:
         raise not_found(f"no live room of userid:{anchor_userid}")
+    return room_id
 
 
-# The counter script checked the throttle already: a second try with a fresher room id must not count twice.
-_SPENT = None
-
-
-def _increment(room_id, field, amount, throttle):
+def _counted(anchor_userid, change, room_id, *args, **kwargs):
+    """A change through `rooms.counters`, under the REST API's per-address counter throttle (the
+    last of `args`). When the remembered room has left live, the anchor's current one (if any)
+    takes the change, without meeting the throttle twice."""
     try:
-        return counters.increment(room_id, field, amount, throttle=throttle)  # never below 0
+        try:
+            change(room_id, *args, **kwargs)
+        except counters.NotLive:
+            fresh = live_rooms.look_up(anchor_userid)
+            if fresh is None or fresh == room_id:
+                raise
+            change(fresh, *args[:-1], None, **kwargs)
     except counters.Throttled:
         raise ProtocolError(FREQUENCY) from None
+    except counters.NotLive:
+        live_rooms.forget(anchor_userid)
+        raise not_found(f"no live room of userid:{anchor_userid}") from None
 
 
 class LiveRooms:
     """The live room of each anchor `userid`, remembered in this process.
 
     An anchor has at most one open room, so a remembered id can only go out of date by that room
-    leaving live; the counter's increment answers None then, and the id is looked up again. So a
+    leaving live; the counter's change answers NotLive then, and the id is looked up again. So a
     like on a known anchor costs no query. Bounded: emptied when it reaches `size` entries.
     """
 
@@ -221,16 +285,17 @@ class LiveRooms:
 
     def look_up(self, userid):
         room_id = (
-            Room.objects.filter(
-                owner__xiaozhibo_account__userid=userid, status=Room.Status.LIVE, xiaozhibo__isnull=False
-            )
+            listed_rooms()
+            .filter(owner__xiaozhibo_account__userid=userid, status=Room.Status.LIVE)
             .values_list("pk", flat=True)
             .first()
         )
-        if room_id is not None:
-            if len(self._ids) >= self.size:
-                self._ids.clear()
-            self._ids[userid] = room_id
+        if room_id is None:
+            self.forget(userid)
+            return None
+        if len(self._ids) >= self.size:
+            self._ids.clear()
+        self._ids[userid] = room_id
         return room_id
 
     def forget(self, userid):
@@ -240,14 +305,37 @@ class LiveRooms:
 live_rooms = LiveRooms()
 
 
-def _throttle(request):
-    """The counter throttle: with Redis, a spec the counter script applies in its round trip."""
-    throttle = CounterThrottle()
-    if counters.uses_redis():
-        return throttle.redis_spec(request)
-    if not throttle.allow_request(request, None):
-        raise counters.Throttled(int(throttle.wait() or 1))
-    return None
+def report_user(args, request):
+    """A viewer (`userid`) reports an anchor (`hostuserid`): their live room gets a report, as
+    from POST /api/v1/rooms/{id}/report/. Optional `reason` (that endpoint's reasons; default
+    "other") and `detail` (cut to 500 characters). The original deleted the reporter's own
+    records instead; here nothing but the report is written."""
+    userid = string(args, "userid", max_length=128)
+    hostuserid = string(args, "hostuserid", max_length=128)
+    reason = optional_string(args, "reason") or Report.Reason.OTHER
+    if reason not in Report.Reason.values:
+        raise para_error("ReportUser")
+    detail = (optional_string(args, "detail") or "")[:500]
+    room_id = (
+        listed_rooms()
+        .filter(owner__xiaozhibo_account__userid=hostuserid, status__in=Room.OPEN_STATUSES)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if room_id is None:
+        raise not_found(f"no live room of userid:{hostuserid}")
+    try:
+        findings.file_report(
+            room_id,
+            reporter_key=f"xzb:{userid}"[:80],
+            reporter=identity.find_user(userid),
+            reason=reason,
+            detail=detail,
+            source="xiaozhibo",
+        )
+    except (Room.DoesNotExist, findings.RoomNotLive):
+        raise not_found(f"no live room of userid:{hostuserid}") from None
+    return []
 
 
 # --- list and details --------------------------------------------------------------------------
@@ -346,5 +434,7 @@ HANDLERS = {
     "GetUserInfo": get_user_info,
     "EnterGroup": enter_group,
     "QuitGroup": quit_group,
+    "FetchGroupMemberList": fetch_group_member_list,
     "StopLVB": stop_lvb,
+    "ReportUser": report_user,
 }

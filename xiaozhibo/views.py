@@ -8,6 +8,8 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from liveroom.redis import UNREACHABLE
+
 from .actions import HANDLERS
 from .protocol import DB_ERROR, INVALID_INPUT, INVALID_JSON, OK, Encoded, ProtocolError, clean, envelope
 
@@ -44,7 +46,7 @@ def dispatch(body, request):
         return result if isinstance(result, Encoded) else envelope(OK, result)
     except ProtocolError as exc:
         return envelope(exc.code, detail=exc.detail)
-    except DatabaseError:
+    except (DatabaseError, *UNREACHABLE):  # Redis (the counters) too: the original knew one store
         logger.exception("xiaozhibo %s failed on the database", action)
         return envelope(DB_ERROR, detail=f"{action}::process() fail db operator error")
 

@@ -57,7 +57,7 @@ def handle(sim, headers, body: bytes):
 def _params(body):
     try:
         params = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ApiError("InvalidParameter", "The request body is not valid JSON.") from None
     if not isinstance(params, dict):
         raise ApiError("InvalidParameter", "The request body must be a JSON object.")
@@ -149,6 +149,43 @@ def describe_online_list(sim, params):
     }
 
 
+def describe_push_info(sim, params):
+    domain, app = _text(params, "PushDomain", required=False), _text(params, "AppName", required=False)
+    page, size = _int(params, "PageNum", 1, 1, 10**6), _int(params, "PageSize", 200, 1, 100_000)
+    if domain is not None and domain != sim.config.push_domain:
+        raise ApiError("InvalidParameterValue", f"PushDomain `{domain}` is not a push domain of this account.")
+    infos = [i for i in sim.push_info() if app is None or app == sim.config.app_name]
+    chunk = infos[(page - 1) * size : page * size]
+    return {
+        "DataInfoList": [
+            {
+                "StreamName": i["stream_id"],
+                "AppName": sim.config.app_name,
+                "PushDomain": sim.config.push_domain,
+                "ClientIp": "127.0.0.1",
+                "ServerIp": "127.0.0.1",
+                "VideoFps": round(i["fps"] or 0),
+                "VideoSpeed": i["kbps"] or 0,
+                "AudioFps": 43,
+                "AudioSpeed": 128,
+                "Resolution": i["resolution"],
+                "Vcodec": "H264",
+                "Acodec": "AAC",
+                "AsampleRate": 44100,
+                "MetaFps": round(i["declared_fps"] or 0),
+                "MetaVideoSpeed": i["declared_kbps"] or 0,
+                "MetaAudioSpeed": 128,
+                "BeginPushTime": iso(i["published_at"]),
+            }
+            for i in chunk
+        ],
+        "TotalNum": len(infos),
+        "TotalPage": -(-len(infos) // size),
+        "PageNum": page,
+        "PageSize": size,
+    }
+
+
 def describe_state(sim, params):
     stream_id, _, _ = _stream(sim, params)
     return {"StreamState": sim.stream_state(stream_id)}
@@ -190,6 +227,7 @@ def drop(sim, params):
 ACTIONS = {
     "DescribeLiveStreamOnlineList": describe_online_list,
     "DescribeLiveStreamState": describe_state,
+    "DescribeLiveStreamPushInfoList": describe_push_info,
     "ForbidLiveStream": forbid,
     "ResumeLiveStream": resume,
     "DropLiveStream": drop,

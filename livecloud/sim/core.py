@@ -5,7 +5,10 @@ Everything lives in memory, guarded by one lock. Callbacks are signed like Tence
 """
 
 import json
+import logging
 import random
+import shutil
+import subprocess
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -15,6 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from ..signing import md5_sign
+from . import edge
+
+logger = logging.getLogger("livecloud.sim")
 
 CALLBACK_TTL = 600
 CALLBACK_TIMEOUT = 5
@@ -24,6 +30,10 @@ STOPPED_BY_CLIENT = (1, "recv rtmp deleteStream")
 DROPPED = (21, "drop request from the customer")
 FORBIDDEN = (21, "forbid request from the customer")
 REPLACED = (21, "a new push replaced this one")
+SNAPSHOT_TICK = 0.25  # how often the snapshot thread looks for streams due a frame
+SNAPSHOT_TIMEOUT = 15
+SUGGESTIONS = ("Block", "Review", "Pass")
+PLAUSIBLE_FPS, PLAUSIBLE_KBPS = 30, 2500
 
 
 @dataclass
@@ -37,6 +47,8 @@ class SimConfig:
     callback_url: str
     push_domain: str
     app_name: str
+    play_domain: str = ""  # the ingest edge's HLS, where real frames are taken from
+    snapshot_interval: int = 0  # seconds between real frames of each edge push; 0: none
 
     @classmethod
     def from_settings(cls, settings):
@@ -50,6 +62,8 @@ class SimConfig:
             callback_url=settings.SIM_CALLBACK_URL,
             push_domain=settings.TENCENT_LIVE_PUSH_DOMAIN,
             app_name=settings.TENCENT_LIVE_APP_NAME,
+            play_domain=settings.TENCENT_LIVE_PLAY_DOMAIN,
+            snapshot_interval=settings.SIM_SNAPSHOT_INTERVAL,
         )
 
 
@@ -76,6 +90,7 @@ class Stream:
     forbidden_until: float | None = None
     forbid_reason: str = ""
     publisher: object = None  # an ingest edge's real push (`edge.Publisher`), None for pretend pushes
+    health: dict = field(default_factory=dict)  # {"fps", "kbps"} set by POST /sim/streams/{id}/health
 
     def forbidden(self, now):
         return self.forbidden_until is not None and self.forbidden_until > now
@@ -102,7 +117,9 @@ class Simulator:
         self.config = config
         self.lock = threading.RLock()
         self.random = random.Random()
+        self.public_url = ""  # where this simulator is served (set by SimulatorServer), for snapshot URLs
         self.reset()
+        threading.Thread(target=self._snapshot_loop, name="sim-snapshots", daemon=True).start()
 
     def reset(self):
         with self.lock:
@@ -110,6 +127,8 @@ class Simulator:
             self.calls: list[dict] = []
             self.callbacks: list[dict] = []
             self.faults = Faults()
+            self.frames: dict[str, tuple[int, bytes]] = {}  # stream id → (time taken, JPEG) of its latest frame
+            self.frame_tried: dict[str, float] = {}
 
     def set_faults(self, **values):
         """Change some fault knobs (see `Faults`); unknown names or bad values raise ValueError."""
@@ -212,7 +231,7 @@ class Simulator:
             stream = self._stream(stream_id, app, domain)
             replaced = self._cut(stream, *REPLACED) if stream.active else None
             stream.active, stream.app, stream.stream_param = True, app, stream_param
-            stream.publisher = publisher
+            stream.publisher, stream.health = publisher, {}
             stream.sequence = str(self.random.randrange(10**18, 10**19))
             stream.published_at = time.time()
             events = [e for e in (replaced, self._push_event(stream, 1)) if e]
@@ -274,6 +293,87 @@ class Simulator:
             )
         return self.deliver([event])
 
+    def moderation(self, stream_id, *, suggestion, label="", score=None, kind="image"):
+        """Tencent's moderation verdict on the stream: event 317 (image, camelCase `streamId`, the
+        latest frame as `img`) or 315 (audio). None for an unknown stream."""
+        if suggestion not in SUGGESTIONS:
+            raise ValueError(f"suggestion must be one of {', '.join(SUGGESTIONS)}")
+        if score is not None and (type(score) is not int or not 0 <= score <= 100):
+            raise ValueError("score must be a whole number from 0 to 100")
+        if kind not in ("image", "audio"):
+            raise ValueError("kind must be image or audio")
+        with self.lock:
+            stream = self.streams.get(stream_id)
+            if stream is None:
+                return None
+            now = int(time.time())
+            event = self._event(stream, 317 if kind == "image" else 315, event_time=now)
+            verdict = {"suggestion": suggestion, "label": label, "score": [score] if score is not None else []}
+            if kind == "image":
+                del event["stream_id"], event["channel_id"], event["event_time"]
+                event.update(streamId=stream_id, channelId=stream_id, img=self._frame_url(stream_id, now))
+                event.update(screenshotTime=now, sendTime=now, subLabel="", type=[1] if label else [], **verdict)
+            else:
+                event.update(asr_text=f"(speech flagged as {label or suggestion})", duration=15, **verdict)
+        return self.deliver([event])
+
+    # --- real frames of edge pushes (the screenshot template) ----------------------------------
+
+    def frame(self, stream_id):
+        """The latest real frame of the stream (JPEG bytes), or None."""
+        with self.lock:
+            taken = self.frames.get(stream_id)
+        return taken[1] if taken else None
+
+    def take_snapshot(self, stream_id) -> bool:
+        """A frame of the stream's HLS at the edge (ffmpeg), kept and announced by event 200."""
+        with self.lock:
+            stream = self.streams.get(stream_id)
+            if stream is None or not stream.active or not self.config.play_domain:
+                return False
+            hls = f"http://{self.config.play_domain}/{stream.app}/{stream_id}.m3u8"
+        jpeg = grab_frame(hls)
+        if not jpeg:
+            return False
+        now = int(time.time())
+        with self.lock:
+            self.frames[stream_id] = (now, jpeg)
+            stream = self.streams[stream_id]
+            event = self._event(stream, 200, event_time=now)
+            width, height = jpeg_size(jpeg)
+            url = self._frame_url(stream_id, now)
+            event.update(create_time=now, file_size=len(jpeg), width=width, height=height)
+            event.update(pic_url=urlsplit(url).path, pic_full_url=url)
+        self.deliver([event])
+        return True
+
+    def _frame_url(self, stream_id, at):
+        if self.public_url and stream_id in self.frames:
+            return f"{self.public_url}/sim/snapshots/{stream_id}/{at}.jpg"
+        return f"http://sim-{self.config.appid}.cos.ap-guangzhou.myqcloud.com/{stream_id}/{stream_id}-{at}.jpg"
+
+    def _due_snapshots(self, interval):
+        now = time.monotonic()
+        with self.lock:
+            due = [
+                s.stream_id
+                for s in self.streams.values()
+                if s.active and s.publisher is not None and now - self.frame_tried.get(s.stream_id, 0) >= interval
+            ]
+            for stream_id in due:
+                self.frame_tried[stream_id] = now
+        return due
+
+    def _snapshot_loop(self):
+        while True:
+            time.sleep(SNAPSHOT_TICK)
+            interval = self.config.snapshot_interval
+            for stream_id in self._due_snapshots(interval) if interval else []:
+                try:
+                    self.take_snapshot(stream_id)
+                except Exception:  # keep taking frames of the other streams
+                    logger.exception("snapshot of %s failed", stream_id)
+
     # --- the cloud API's effects ---------------------------------------------------------------
 
     def listed_online(self):
@@ -282,6 +382,64 @@ class Simulator:
         with self.lock:
             rate = self.faults.online_list_drop_rate
             return [s for s in self.streams.values() if s.active and not (rate and self.random.random() < rate)]
+
+    def push_info(self):
+        """Health figures of every online stream (DescribeLiveStreamPushInfoList, Get_LivePushStat).
+
+        A real push through the ingest edge reports what nginx-rtmp measures (`edge.push_stats`);
+        a pretend push reports plausible figures (30 fps, about 2,500 kbit/s at 1280x720, as
+        declared). `POST /sim/streams/{id}/health` overrides fps and kbps (a degraded stream).
+        """
+        with self.lock:
+            streams = [(s.stream_id, s.publisher, dict(s.health), s.published_at) for s in self.listed_online()]
+        infos = []
+        for stream_id, publisher, override, published_at in streams:
+            figures = edge.push_stats(publisher) if publisher else self._plausible()
+            figures.update(override)
+            infos.append({"stream_id": stream_id, "published_at": published_at, **figures})
+        return infos
+
+    def _plausible(self):
+        with self.lock:
+            kbps = round(PLAUSIBLE_KBPS * self.random.uniform(0.97, 1.03))
+        return {
+            "fps": PLAUSIBLE_FPS,
+            "kbps": kbps,
+            "resolution": "1280*720",
+            "declared_fps": PLAUSIBLE_FPS,
+            "declared_kbps": PLAUSIBLE_KBPS,
+        }
+
+    def set_health(self, stream_id, **figures):
+        """Override an online stream's fps / kbps; False for a stream not online."""
+        with self.lock:
+            stream = self.streams.get(stream_id)
+            if stream is None or not stream.active:
+                return False
+            stream.health.update(figures)
+            return True
+
+    def push_exception(self, stream_id, *, exception_type=3, count=1, desc="frame interval too large"):
+        """Event 321 (a push exception) for an online stream; None when it is not online."""
+        with self.lock:
+            stream = self.streams.get(stream_id)
+            if stream is None or not stream.active:
+                return None
+            now = time.time()
+            event = self._event(stream, 321, event_time=int(now))
+            del event["event_time"]
+            event.update(
+                sequence=stream.sequence,
+                data_time=int(now * 1000),
+                report_interval=60000,
+                abnormal_event={
+                    "type": exception_type,
+                    "count": count,
+                    "detail": [{"desc": desc, "occur_time": int(now * 1000)}],
+                    "type_desc_en": desc,
+                },
+            )
+        return self.deliver([event])
 
     def knows(self, stream_id):
         with self.lock:
@@ -394,7 +552,7 @@ class Simulator:
             results = [self._post(event) for _ in range(copies)]
             record = {
                 "event_type": event["event_type"],
-                "stream_id": event["stream_id"],
+                "stream_id": event.get("stream_id") or event.get("streamId"),
                 "sequence": event.get("sequence", ""),
                 "at": iso(time.time(), ms=True),
                 "results": results or ["dropped"],
@@ -422,3 +580,34 @@ class Simulator:
         except requests.RequestException as exc:
             return f"error: {exc.__class__.__name__}"
         return response.status_code
+
+
+_warned = []  # the missing ffmpeg is said once, not at every interval
+
+
+def grab_frame(hls_url) -> bytes | None:
+    """One JPEG frame of a live HLS stream, by ffmpeg; None when there is none (yet)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if not ffmpeg:
+        if not _warned:
+            logger.warning("ffmpeg is not installed: no snapshots of edge pushes (apt-get install ffmpeg)")
+            _warned.append(True)
+        return None
+    command = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-i", hls_url]
+    command += ["-frames:v", "1", "-q:v", "5", "-f", "image2", "-c:v", "mjpeg", "pipe:1"]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=SNAPSHOT_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+    return done.stdout if done.returncode == 0 and done.stdout.startswith(b"\xff\xd8") else None
+
+
+def jpeg_size(jpeg: bytes) -> tuple[int, int]:
+    """(width, height) from a JPEG's start-of-frame marker; (0, 0) if it has none."""
+    i = 2
+    while i + 9 < len(jpeg) and jpeg[i] == 0xFF:
+        marker, length = jpeg[i + 1], int.from_bytes(jpeg[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(jpeg[i + 7 : i + 9], "big"), int.from_bytes(jpeg[i + 5 : i + 7], "big")
+        i += 2 + length
+    return 0, 0

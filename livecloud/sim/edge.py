@@ -9,14 +9,18 @@ edge's control URL, which the edge names in its hook URL (`?control=...`).
 """
 
 import logging
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit
 
 import requests
 
 logger = logging.getLogger("livecloud.sim")
 
 CONTROL_TIMEOUT = 3
+PROBE_TIMEOUT = 5
 # What nginx-rtmp adds to a hook's form; everything else came from the push URL's query.
 NGINX_FIELDS = {"app", "flashver", "swfurl", "tcurl", "pageurl", "addr", "clientid", "call", "name", "type"}
 
@@ -71,3 +75,72 @@ def on_publish(sim, query, body):
 def on_publish_done(sim, query, body):
     publisher, _ = parse_hook(query, body)
     return 200, {"stream_id": publisher.stream_id, "callbacks": sim.end_edge_push(publisher)}
+
+
+def push_stats(publisher: Publisher) -> dict:
+    """What the edge measures of a real push, shaped like the simulator's push info.
+
+    From nginx-rtmp's statistics page (`/stat`): the video bitrate it receives (`bw_video`), the
+    resolution and the frame rate the encoder declared (`meta`). nginx-rtmp counts no frames, so
+    the frame rate received is measured on the newest complete HLS fragment the edge cut from the
+    push (ffprobe: video packets over their time span). A figure that cannot be had is None.
+    """
+    base = publisher.control_url.rsplit("/control", 1)[0]
+    figures = {"fps": None, "kbps": None, "resolution": "", "declared_fps": None, "declared_kbps": None}
+    stream = _stat_stream(base, publisher)
+    if stream is not None:
+        bw_video = _number(stream.findtext("bw_video"))
+        figures["kbps"] = round(bw_video / 1000) if bw_video else None
+        width, height = stream.findtext("meta/video/width"), stream.findtext("meta/video/height")
+        if width and height and width.isdigit() and height.isdigit():
+            figures["resolution"] = f"{width}*{height}"
+        figures["declared_fps"] = _number(stream.findtext("meta/video/frame_rate")) or None
+    figures["fps"] = _fragment_fps(f"{base}/{publisher.app}/{publisher.stream_id}.m3u8")
+    return figures
+
+
+def _stat_stream(base, publisher):
+    try:
+        response = requests.get(f"{base}/stat", timeout=CONTROL_TIMEOUT)
+        root = ET.fromstring(response.content) if response.ok else None
+    except (requests.RequestException, ET.ParseError) as exc:
+        logger.warning("edge statistics at %s unreadable: %s", base, exc)
+        return None
+    for application in root.iter("application") if root is not None else ():
+        if application.findtext("name") == publisher.app:
+            for stream in application.iter("stream"):
+                if stream.findtext("name") == publisher.stream_id:
+                    return stream
+    return None
+
+
+def _fragment_fps(playlist_url):
+    """Frames per second of the newest complete HLS fragment, or None."""
+    ffprobe = shutil.which("ffprobe")
+    try:
+        playlist = requests.get(playlist_url, timeout=CONTROL_TIMEOUT)
+    except requests.RequestException:
+        return None
+    fragments = [line for line in playlist.text.splitlines() if line and not line.startswith("#")]
+    if not ffprobe or not playlist.ok or not fragments:
+        return None
+    command = [ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0"]
+    try:
+        probe = subprocess.run(
+            [*command, urljoin(playlist_url, fragments[-1])], capture_output=True, text=True, timeout=PROBE_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    times = sorted(
+        t for t in (_number(line.strip().rstrip(",")) for line in probe.stdout.splitlines()) if t is not None
+    )
+    if len(times) < 2 or times[-1] <= times[0]:
+        return None
+    return round((len(times) - 1) / (times[-1] - times[0]), 1)
+
+
+def _number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None

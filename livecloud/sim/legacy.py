@@ -50,7 +50,7 @@ def _answer(sim, interface, params, fault):
 
 def _refusal(config, query, interface):
     """The front end's text errors (403), or None."""
-    if query.get("appid") != config.appid:
+    if query.get("cmd" if interface in STAT_INTERFACES else "appid") != config.appid:
         return "appid is invalid"
     if interface not in INTERFACES:
         return "cmd is invalid"
@@ -99,7 +99,35 @@ def get_live_channel_list(sim, params):
     return {"all_count": len(channels), "channel_list": [{"channel_id": c} for c in channels]}
 
 
+def get_push_stat(sim, params):
+    """Get_LivePushStat (the statistics host's interface): fps and bitrate (bit/s) per online stream."""
+    try:
+        page, size = int(params.get("page_no") or 1), int(params.get("page_size") or 300)
+    except ValueError:
+        raise LegacyError(BAD_PARAM, "invalid input param: page_no / page_size") from None
+    if page < 1 or not 1 <= size <= 300:
+        raise LegacyError(BAD_PARAM, "invalid input param: page_no from 1, page_size 1-300")
+    infos = sim.push_info()
+    return {
+        "stream_count": len(infos),
+        "stream_info": [
+            {
+                "stream_name": i["stream_id"],
+                "client_ip": "127.0.0.1",
+                "server_ip": "127.0.0.1",
+                "fps": round(i["fps"] or 0),
+                "speed": (i["kbps"] or 0) * 1000,
+            }
+            for i in infos[(page - 1) * size : page * size]
+        ],
+    }
+
+
+# The statistics interfaces name the account `cmd` instead of `appid`.
+STAT_INTERFACES = {"Get_LivePushStat"}
+
 INTERFACES = {
+    "Get_LivePushStat": get_push_stat,
     "Live_Channel_GetStatus": get_status,
     "Live_Channel_SetStatus": set_status,
     "Live_Channel_GetLiveChannelList": get_live_channel_list,

@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ..legacy import redact
 from . import api3, edge, legacy
 from .core import Simulator
 
@@ -21,7 +22,7 @@ def _json(status, body):
 def _body_json(body):
     try:
         data = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -47,6 +48,64 @@ def sim_stream(sim, match, body):
     return _json(200, {"stream_id": stream_id, "state": sim.stream_state(stream_id), "callbacks": deliveries})
 
 
+def sim_moderation(sim, match, body):
+    data = _body_json(body)
+    if data is None or set(data) - {"suggestion", "label", "score", "kind"}:
+        return _json(400, {"reason": 'send {"suggestion": "Block"|"Review"|"Pass", "label"?, "score"?, "kind"?}'})
+    stream_id = unquote(match["stream_id"])
+    label = data.get("label", "")
+    if not isinstance(label, str) or len(label) > 64:
+        return _json(400, {"reason": "label must be text of at most 64 characters"})
+    try:
+        deliveries = sim.moderation(
+            stream_id,
+            suggestion=data.get("suggestion"),
+            label=label,
+            score=data.get("score"),
+            kind=data.get("kind", "image"),
+        )
+    except ValueError as exc:
+        return _json(400, {"reason": str(exc)})
+    if deliveries is None:
+        return _json(404, {"reason": f"unknown stream {stream_id!r}"})
+    return _json(200, {"stream_id": stream_id, "callbacks": deliveries})
+
+
+def sim_snapshot(sim, match, body):
+    jpeg = sim.frame(unquote(match["stream_id"]))
+    if jpeg is None:
+        return _json(404, {"reason": "no frame of this stream yet"})
+    return 200, "image/jpeg", jpeg
+
+
+def sim_health(sim, match, body):
+    """Override an online stream's health figures: {"fps": 12, "kbps": 400} (either or both)."""
+    stream_id, data = unquote(match["stream_id"]), _body_json(body)
+    figures = {name: data.get(name) for name in ("fps", "kbps") if data and name in data}
+    if not figures or set(data) - {"fps", "kbps"}:
+        return _json(400, {"reason": 'send {"fps": number, "kbps": number} (either or both, nothing else)'})
+    bad = [name for name, value in figures.items() if type(value) not in (int, float) or not 0 <= value <= 100_000]
+    if bad:
+        return _json(400, {"reason": f"{', '.join(bad)} must be a number from 0 to 100000"})
+    if not sim.set_health(stream_id, **figures):
+        return _json(404, {"reason": f"stream {stream_id!r} is not online"})
+    return _json(200, {"stream_id": stream_id, **figures})
+
+
+def sim_exception(sim, match, body):
+    """Send a push-exception callback (event 321) for an online stream: {"type", "count", "desc"} optional."""
+    stream_id, data = unquote(match["stream_id"]), _body_json(body) or {}
+    kwargs = {"exception_type": data.get("type", 3), "count": data.get("count", 1)}
+    if type(kwargs["exception_type"]) is not int or type(kwargs["count"]) is not int:
+        return _json(400, {"reason": "type and count must be whole numbers"})
+    if isinstance(data.get("desc"), str):
+        kwargs["desc"] = data["desc"][:200]
+    deliveries = sim.push_exception(stream_id, **kwargs)
+    if deliveries is None:
+        return _json(404, {"reason": f"stream {stream_id!r} is not online"})
+    return _json(200, {"stream_id": stream_id, "callbacks": deliveries})
+
+
 def sim_faults(sim, match, body):
     data = _body_json(body)
     if data is None:
@@ -68,6 +127,10 @@ EDGE_HOOKS = {"/sim/hooks/on_publish": edge.on_publish, "/sim/hooks/on_publish_d
 ROUTES = [
     ("POST", re.compile(r"/sim/publish"), sim_publish),
     ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/(?P<verb>stop|crash|record|screenshot)"), sim_stream),
+    ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/moderation"), sim_moderation),
+    ("GET", re.compile(r"/sim/snapshots/(?P<stream_id>[^/]+)/[0-9]+\.jpg"), sim_snapshot),
+    ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/health"), sim_health),
+    ("POST", re.compile(r"/sim/streams/(?P<stream_id>[^/]+)/exception"), sim_exception),
     ("GET", re.compile(r"/sim/state"), lambda sim, match, body: _json(200, sim.snapshot())),
     ("POST", re.compile(r"/sim/faults"), sim_faults),
     ("POST", re.compile(r"/sim/reset"), sim_reset),
@@ -115,7 +178,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def log_message(self, format, *args):
-        logger.debug("%s %s", self.address_string(), format % args)
+        # its log shares the console with the app's under `make run`: no legacy `sign` in it
+        logger.debug("%s %s", self.address_string(), redact(format % args))
 
 
 class SimulatorServer(ThreadingHTTPServer):
@@ -125,6 +189,7 @@ class SimulatorServer(ThreadingHTTPServer):
     def __init__(self, simulator: Simulator, host="127.0.0.1", port=0):
         super().__init__((host, port), Handler)
         self.simulator = simulator
+        simulator.public_url = self.url
 
     def handle_error(self, request, client_address):
         """A client that hung up before its answer (a closed page, a timed-out call) is no error."""

@@ -1,17 +1,6 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from moderation.groups import MODERATORS, ensure_moderators_group
-
-
-def create_moderators_group(apps, schema_editor):
-    # Permissions are normally created after all migrations ran; create the ones needed now.
-    for label in ("rooms", "moderation"):
-        config = apps.get_app_config(label)
-        config.models_module = True
-        create_permissions(config, apps=apps, verbosity=0)
-        config.models_module = None
-    ensure_moderators_group(apps)
+from moderation.groups import MODERATORS, update_moderators_group
 
 
 def remove_moderators_group(apps, schema_editor):
@@ -26,4 +15,4 @@ class Migration(migrations.Migration):
         ("moderation", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(create_moderators_group, remove_moderators_group)]
+    operations = [migrations.RunPython(update_moderators_group, remove_moderators_group)]

@@ -7,11 +7,18 @@
     return meta ? meta.content : "";
   }
 
-  /* fetch() against our API; resolves to {status, ok, data} and never throws on HTTP errors. */
+  /* The last answer with an ETag per URL: a poll sends If-None-Match, and a 304 reuses it. */
+  const validated = new Map();
+  const MAX_VALIDATED = 50;
+
+  /* fetch() against our API; resolves to {status, ok, data} and never throws on HTTP errors.
+     A GET revalidates what it got before: on 304 the previous data comes back (status 200). */
   async function api(url, { method = "GET", body } = {}) {
     const headers = { Accept: "application/json" };
     if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    const previous = method === "GET" ? validated.get(url) : undefined;
+    if (previous) headers["If-None-Match"] = previous.etag;
     const response = await fetch(url, {
       method,
       headers,
@@ -19,12 +26,21 @@
       cache: "no-store",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    if (response.status === 304 && previous) return { status: 200, ok: true, data: previous.data, notModified: true };
     let data = null;
     if (response.status !== 204) {
       try {
         data = await response.json();
       } catch (err) {
         data = null;
+      }
+    }
+    const etag = response.headers.get("ETag");
+    if (method === "GET") {
+      validated.delete(url);
+      if (response.ok && etag) {
+        validated.set(url, { etag, data });
+        if (validated.size > MAX_VALIDATED) validated.delete(validated.keys().next().value);
       }
     }
     return { status: response.status, ok: response.ok, data };

@@ -1,6 +1,9 @@
 /* The live list: keeps the server-rendered cards fresh through GET /api/v1/rooms/.
  * Every refresh re-reads the pages already shown and patches the grid by room id: new rooms
- * appear, rooms that left the list disappear, and only text that changed is touched. */
+ * appear, rooms that left the list disappear, and only text that changed is touched.
+ * Pages are walked by the API's cursors (its `next` links), never by page number: a room going
+ * live or ending while the reader scrolls shifts no card onto the next page, so "Load more"
+ * shows none twice and skips none. */
 (function () {
   "use strict";
   const { api, formatCount, setText, field, displayName, initial, hideBrokenImages, samePath } = window.liveroom;
@@ -21,9 +24,7 @@
   let timer = null;
   let queue = Promise.resolve();
 
-  function pageUrl(page) {
-    return page === 1 ? apiUrl : `${apiUrl}&page=${page}`;
-  }
+  const MORE_TRIES = 5; // pages "Load more" reads at most when their rooms have all ended meanwhile
 
   function cards() {
     const byId = new Map();
@@ -49,9 +50,10 @@
     setText(field(card, "viewer_count"), formatCount(room.viewer_count));
     setText(field(card, "like_count"), formatCount(room.like_count));
     const img = card.querySelector("img.cover-img");
-    if ((img.getAttribute("src") || "") !== (room.cover_url || "")) {
-      img.setAttribute("src", room.cover_url || "");
-      img.hidden = !room.cover_url;
+    const picture = room.cover_url || room.snapshot_url || ""; // no cover: the latest snapshot
+    if ((img.getAttribute("src") || "") !== picture) {
+      img.setAttribute("src", picture);
+      img.hidden = !picture;
     }
   }
 
@@ -74,14 +76,15 @@
     setText(liveCountLabel, total === 1 ? "room" : "rooms");
   }
 
+  // The first page, then as many `next` pages as are shown: one walk, so no room twice or missing.
   async function fetchShownPages() {
     const rooms = [];
     const seen = new Set();
     let total = 0;
     let next = null;
-    for (let page = 1; page <= pagesShown; page++) {
-      const { ok, status, data } = await api(pageUrl(page));
-      if (status === 404 && page > 1) break; // the list shrank: fewer pages than before
+    let url = apiUrl;
+    for (let page = 1; page <= pagesShown && url; page++) {
+      const { ok, status, data } = await api(url);
       if (!ok) throw new Error(`HTTP ${status}`);
       if (page === 1) total = data.count;
       for (const room of data.results) {
@@ -91,7 +94,7 @@
         }
       }
       next = data.next;
-      if (!next) break;
+      url = samePath(next);
     }
     return { rooms, total, next };
   }
@@ -119,22 +122,40 @@
     });
   }
 
+  // The next page of the walk; a page whose rooms all ended meanwhile is passed over.
+  async function appendNextPage() {
+    for (let tries = 0; nextUrl && tries < MORE_TRIES; tries++) {
+      const { ok, status, data } = await api(nextUrl);
+      if (status === 400 && data && /^cursor_/.test(data.code)) return false; // walk again from the top
+      if (!ok) return true;
+      const shown = cards();
+      let added = 0;
+      for (const room of data.results) {
+        if (shown.has(String(room.id))) continue;
+        const card = newCard(room);
+        fill(card, room);
+        grid.appendChild(card);
+        added += 1;
+      }
+      pagesShown += 1;
+      nextUrl = samePath(data.next);
+      if (added) break;
+    }
+    return true;
+  }
+
   function loadMore() {
+    moreButton.disabled = true; // at once: the request may wait for a refresh under way
     return serial(async () => {
-      if (!nextUrl) return;
-      moreButton.disabled = true;
       try {
-        const { ok, data } = await api(nextUrl);
-        if (!ok) return;
-        const shown = cards();
-        for (const room of data.results) {
-          if (shown.has(String(room.id))) continue;
-          const card = newCard(room);
-          fill(card, room);
-          grid.appendChild(card);
+        if (!nextUrl) return;
+        if (!(await appendNextPage())) {
+          // The cursor's snapshot expired (the page sat idle): re-read the shown pages, then go on.
+          const { rooms, total, next } = await fetchShownPages();
+          nextUrl = samePath(next);
+          render(rooms, total);
+          await appendNextPage();
         }
-        pagesShown += 1;
-        nextUrl = samePath(data.next);
         moreButton.hidden = !nextUrl;
       } finally {
         moreButton.disabled = false;

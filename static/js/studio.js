@@ -30,6 +30,35 @@
     replaced: "you opened a new room",
   };
 
+  // What to do about each problem of the stream's health (see GET /rooms/{id}/ `health`).
+  const FIXES = {
+    low_fps: "Fewer frames arrive than your encoder sends: lower the resolution or frame rate, close other programs using the CPU, or pick a faster encoder preset.",
+    low_bitrate: "Your upload cannot keep up with the bitrate you set: lower the video bitrate (2,500 kbps suits 720p), or move closer to the router / use a cable.",
+    push_exception: "The cloud saw errors in your stream (timestamps or frames out of order): restart the stream, and update OBS or your app if it happens again.",
+  };
+  const healthPanel = root.querySelector("[data-health]");
+
+  function showHealth(room) {
+    const health = room.health;
+    healthPanel.hidden = room.status !== "live" || !health;
+    if (healthPanel.hidden) return;
+    const parts = [];
+    if (health.fps != null) parts.push(`${Math.round(health.fps)} fps`);
+    if (health.kbps != null) parts.push(health.kbps >= 1000 ? `${(health.kbps / 1000).toFixed(1)} Mbps` : `${health.kbps} kbps`);
+    if (health.resolution) parts.push(health.resolution);
+    const figures = parts.length ? parts.join(", ") : "no figures yet";
+    healthPanel.dataset.degraded = health.degraded ? "true" : "false";
+    setText(field(healthPanel, "health_line"), `Your stream: ${figures} — ${health.degraded ? "needs attention" : "good"}`);
+    const fixes = field(healthPanel, "health_fixes");
+    fixes.replaceChildren(
+      ...health.problems.map((problem) => {
+        const item = document.createElement("li");
+        item.textContent = FIXES[problem] || problem;
+        return item;
+      }),
+    );
+  }
+
   let roomId = root.dataset.roomId;
   let pollTimer = null;
 
@@ -60,6 +89,7 @@
     setText(field(roomPanel, "like_count"), formatCount(room.like_count));
     field(roomPanel, "watch_link").href = `/rooms/${room.id}/`;
     if (room.push_url) showPushUrl(room.push_url, room.push_url_expires_at);
+    showHealth(room);
     roomPanel.querySelector(".push").hidden = !isOpen;
     closeButton.hidden = newPushButton.hidden = !isOpen;
     openAnotherButton.hidden = isOpen;
@@ -169,6 +199,7 @@
   const initial = JSON.parse(document.getElementById("studio-room").textContent);
   if (initial) {
     showRoom(initial);
-    pollTimer = setTimeout(poll, intervalMs);
+    // a live room's stream health comes with the API's answer: ask for it at once
+    pollTimer = setTimeout(poll, initial.status === "live" ? 0 : intervalMs);
   }
 })();

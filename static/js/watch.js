@@ -1,5 +1,6 @@
-/* The watch page: plays the room's HLS stream, counts a join, keeps counts fresh, batches likes,
- * and turns into "the stream has ended" when the room leaves live. */
+/* The watch page: plays the room's HLS stream, counts this viewer as watching (join, then a
+ * heartbeat every heartbeat_interval while the page is visible, a leave beacon when it goes),
+ * keeps counts fresh, batches likes, and turns into "the stream has ended" when the room leaves live. */
 (function () {
   "use strict";
   const { api, formatCount, setText, field, duration } = window.liveroom;
@@ -18,6 +19,9 @@
   let hls = null;
   let retryTimer = null;
   let joined = false;
+  let viewerToken = null;
+  let heartbeatMs = 20000;
+  let heartbeatTimer = null;
 
   // Likes: `likesKnown` is the server's count; clicks wait in `likesPending` until sent, then
   // sit in `likesInFlight` until the server answers. The count shown is all three together.
@@ -29,7 +33,10 @@
   function setState(state) {
     if (root.dataset.state === state) return;
     root.dataset.state = state;
-    if (state === "ended") stopPlayer();
+    if (state === "ended") {
+      stopPlayer();
+      clearTimeout(heartbeatTimer);
+    }
   }
 
   function showLikes() {
@@ -53,6 +60,7 @@
     setState("connecting");
     startPlayer();
     if (!joined) join();
+    else if (viewerToken) heartbeat(); // back after an interruption: counted again
   }
 
   // ---- player ------------------------------------------------------------------------------
@@ -121,13 +129,63 @@
     else if (ok && data.state === "interrupted") setState("interrupted");
   }
 
-  async function join() {
-    joined = true;
-    const { ok, status, data } = await api(`${apiUrl}join/`, { method: "POST" });
+  // ---- watching: join, heartbeats while visible, a leave beacon on pagehide ----------------
+  function watchingAnswer({ ok, status, data }) {
     if (ok) setText(field(root, "viewer_count"), formatCount(data.viewer_count));
     else if (status === 409 && data && data.code === "room_not_live") setState("interrupted");
     else if (status === 404 || status === 409) setState("ended");
   }
+
+  async function join() {
+    joined = true;
+    const answer = await api(`${apiUrl}join/`, { method: "POST" });
+    if (answer.ok) {
+      viewerToken = answer.data.viewer_token;
+      heartbeatMs = Math.max(1000, answer.data.heartbeat_interval * 1000);
+      scheduleHeartbeat();
+    } else {
+      joined = false; // not counted: the next time the room is seen live, join again
+    }
+    watchingAnswer(answer);
+  }
+
+  function scheduleHeartbeat() {
+    clearTimeout(heartbeatTimer);
+    heartbeatTimer = null;
+    if (viewerToken && document.visibilityState === "visible" && root.dataset.state !== "ended") {
+      heartbeatTimer = setTimeout(heartbeat, heartbeatMs);
+    }
+  }
+
+  async function heartbeat() {
+    if (!viewerToken) return;
+    try {
+      watchingAnswer(await api(`${apiUrl}heartbeat/`, { method: "POST", body: { viewer_token: viewerToken } }));
+    } catch (err) {
+      // offline for a moment: the next heartbeat counts us again
+    }
+    scheduleHeartbeat();
+  }
+
+  // A hidden page stops heartbeating (the viewer drops out after VIEWER_TIMEOUT); shown again,
+  // it says at once that it is watching.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && root.dataset.state !== "ended") heartbeat();
+    else scheduleHeartbeat();
+  });
+
+  // Closing or leaving the page: a beacon survives the page, a fetch might not.
+  window.addEventListener("pagehide", () => {
+    clearTimeout(heartbeatTimer);
+    if (!viewerToken || !navigator.sendBeacon) return;
+    const body = new Blob([JSON.stringify({ viewer_token: viewerToken })], { type: "application/json" });
+    navigator.sendBeacon(`${apiUrl}leave/`, body);
+  });
+
+  // Back from the back-forward cache: the leave was sent, so say we watch again.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted && viewerToken && root.dataset.state !== "ended") heartbeat();
+  });
 
   // ---- likes -------------------------------------------------------------------------------
   async function sendLikes() {

@@ -49,8 +49,8 @@ def demo_rooms(make_user, make_room):
             owner, Room.Status.LIVE, title=title, cover_url=f"{COVER_HOST}{cover}" if cover else "", location=location
         )
         Room.objects.filter(pk=room.pk).update(started_at=now - timedelta(minutes=3 + 9 * n))
-        counters.increment(room.pk, "viewer_count", rng.randint(40, 30_000))
-        counters.increment(room.pk, "like_count", rng.randint(100, 120_000))
+        counters.join_all(room.pk, [counters.new_viewer() for _ in range(rng.randint(40, 3_000))])
+        counters.like(room.pk, rng.randint(100, 120_000))
         rooms.append(room)
     return rooms
 
@@ -74,8 +74,8 @@ def playing(page):
 def test_screenshots(open_page, play_edge, demo_rooms, make_user, make_room):
     shoot(open_page, "/", "live-list")
     watched = demo_rooms[0]
-    counters.increment(watched.pk, "viewer_count", 12_480 - counters.increment(watched.pk, "viewer_count", 0))
-    counters.increment(watched.pk, "like_count", 48_213 - counters.increment(watched.pk, "like_count", 0))
+    counters.join_all(watched.pk, [counters.new_viewer() for _ in range(12_480 - len(counters.watching(watched.pk)))])
+    counters.like(watched.pk, 48_213 - counters.like(watched.pk, 0))
     shoot(open_page, f"/rooms/{watched.pk}/", "watch", ready=playing)
 
     streamer = make_user("streamer", nickname="Streamer Sam")

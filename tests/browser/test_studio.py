@@ -6,6 +6,8 @@ from playwright.sync_api import expect
 from rooms import services
 from rooms.models import Room, RoomEvent
 
+from .conftest import eventually
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -90,3 +92,25 @@ def test_simulator_refuses_a_tampered_push_url(open_page, live_simulator, stream
 
     assert refused.status_code == 403
     expect(page.locator(".status-pill")).to_have_text("Waiting for stream")
+
+
+def test_studio_revalidates_its_live_room_with_if_none_match(open_page, settings, streamer, make_room):
+    settings.WEB_ROOM_REFRESH = 0.3
+    settings.ROOM_LIST_CACHE_TTL = 5
+    room = make_room(streamer, Room.Status.LIVE, title="Night market walk")
+    answers = []
+    page = open_page()
+    page.on(
+        "response",
+        lambda r: (
+            answers.append((r.status, r.request.headers.get("if-none-match")))
+            if r.url.endswith(f"/api/v1/rooms/{room.pk}/")
+            else None
+        ),
+    )
+    log_in(page, "streamer")
+    expect(page.locator(".status-pill")).to_have_text("Live")
+    eventually(lambda: any(status == 304 for status, _ in answers), page=page)
+    assert any(status == 304 and tag for status, tag in answers), answers
+    services.close_room(room, reason=Room.CloseReason.OWNER, source=RoomEvent.Source.API)
+    expect(page.locator(".status-pill")).to_have_text("Closed")  # a changed room comes through

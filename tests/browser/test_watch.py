@@ -66,3 +66,43 @@ def test_watch_page_plays_the_hls_stream(page, play_edge, live_room):
     expect(page.locator("#watch")).to_have_attribute("data-state", "playing")
     expect(page.locator("#video")).to_be_visible()
     page.wait_for_function("document.getElementById('video').currentTime > 0.5")
+
+
+def test_watch_page_joins_heartbeats_while_visible_and_leaves_on_close(open_page, api, settings, live_room):
+    """Observed on the server: the count while the page is open, no heartbeats while it is
+    hidden (so the viewer drops out after VIEWER_TIMEOUT), counted again when shown, and the
+    leave beacon when the page closes."""
+    from rooms import counters
+
+    settings.HEARTBEAT_INTERVAL, settings.VIEWER_TIMEOUT = 1, 2
+    page = open_page()
+    beats = []
+    page.on("request", lambda r: beats.append(r.url) if r.url.endswith("/heartbeat/") else None)
+    page.goto(f"/rooms/{live_room.pk}/")
+    assert eventually(lambda: counters.watching(live_room.pk) and len(beats) >= 2, page=page)
+    assert len(counters.watching(live_room.pk)) == 1
+    expect(page.locator('.stats [data-field="viewer_count"]')).to_have_text("1")
+
+    page.evaluate(
+        """() => {
+          Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }"""
+    )
+    sent = len(beats)
+    page.wait_for_timeout(2500)  # longer than VIEWER_TIMEOUT
+    assert len(beats) == sent
+    assert counters.watching(live_room.pk) == []
+
+    page.evaluate(
+        """() => {
+          Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+          document.dispatchEvent(new Event("visibilitychange"));
+        }"""
+    )
+    assert eventually(lambda: len(counters.watching(live_room.pk)) == 1, page=page)
+    assert len(beats) > sent
+
+    page.close(run_before_unload=True)  # as a user closing the tab: the page sees pagehide
+    assert eventually(lambda: api_room(api, live_room)["viewer_count"] == 0)
+    assert api_room(api, live_room)["view_count"] == 1
