@@ -11,7 +11,7 @@ SIM_PORT ?= 8100
 RTMP_PORT ?= 1935
 HLS_PORT ?= 8080
 
-.PHONY: run run-env test lint format venv clean screenshots bench bench-outage
+.PHONY: run run-env test lint format venv clean screenshots bench bench-events bench-outage
 
 venv: $(VENV)/.installed
 
@@ -68,6 +68,10 @@ screenshots: venv  ## regenerate docs/screenshots/*.png (the web pages at deskto
 
 bench: venv  ## the SPEC §12 workload on gunicorn + PostgreSQL + Redis, driven by wrk; writes bench/results.md
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/events.py
+
+bench-events: venv  ## 10,000 event-stream clients on one uvicorn process; adds to bench/results.md
+	$(BIN)/python bench/events.py
 
 bench-outage: venv  ## the list's requests/s while Redis is stopped or killed, against the normal uncached list
 	$(BIN)/python bench/redis_outage.py

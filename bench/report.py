@@ -10,6 +10,10 @@ from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
+    "Xiaozhibo FetchList page 1": 0.8,
+    "Xiaozhibo FetchList page 50": 0.8,
+    "Xiaozhibo ChangeCount (a like)": 0.7,
+    "Xiaozhibo GetUserInfo": 0.75,
     "list page 1": 0.8,
     "list page 50": 0.8,
     "detail of a live room": 0.7,
@@ -25,11 +29,17 @@ VIEWER_BYTES_TARGET, VIEWER_FLUSH_TARGET_S = 150, 1.0
 
 
 def wrk(url, script, seconds, connections):
-    """One wrk run: requests/s, p99, errors, requests done and the CPU seconds wrk itself used."""
+    """One wrk run: requests/s, p99, errors, requests done and the CPU seconds wrk itself used.
+
+    `script` is a wrk Lua script in bench/, or (script, body) for one that posts BENCH_BODY."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    env = None
+    if isinstance(script, tuple):
+        script, body = script
+        env = {**os.environ, "BENCH_BODY": body}
     if script:
         command += ["-s", str(ROOT / "bench" / script)]
-    process = subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True, env=env)
     out = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)

@@ -70,6 +70,7 @@ ENV = {
     "TENCENT_LIVE_CALLBACK_KEY": "bench-callback-key",
     "TENCENT_LIVE_API_KEY": "bench-api-key",
     "BENCH_ENDPOINT": "on",
+    "XIAOZHIBO_COMPAT": "on",
     # One client address sends everything: the throttle still runs, with a limit it cannot reach.
     "THROTTLE_COUNTER": "1000000000/s",
     # The crowd of the heartbeat case stays for the whole run, heartbeating or not.
@@ -130,6 +131,14 @@ def main():
         ("detail of a live room", f"/api/v1/rooms/{shown}/", None),
         ("like, one hot room", f"/api/v1/rooms/{hot}/like/", "like.lua"),
         (HEARTBEAT, f"/api/v1/rooms/{watched}/heartbeat/", "heartbeat.lua"),
+        ("Xiaozhibo FetchList page 1", "/interface.php", xiaozhibo({"Action": "FetchList", "flag": 1, "pageno": 1})),
+        ("Xiaozhibo FetchList page 50", "/interface.php", xiaozhibo({"Action": "FetchList", "flag": 1, "pageno": 50})),
+        ("Xiaozhibo ChangeCount (a like)", "/interface.php", xiaozhibo(change_count(seed.xiaozhibo_userid(hot)))),
+        (
+            "Xiaozhibo GetUserInfo",
+            "/interface.php",
+            xiaozhibo({"Action": "GetUserInfo", "userid": seed.xiaozhibo_userid(shown)}),
+        ),
     ]
     say(
         f"Redis mode: gunicorn {WORKERS} workers x {THREADS} threads; wrk {CONNECTIONS} connections;"
@@ -168,6 +177,19 @@ def main():
     print()
     print(report.table(redis_mode, db_mode, flush, sweep, viewers))
     say("written to bench/results.md")
+
+
+def xiaozhibo(body):
+    """A wrk script for a Xiaozhibo Action posted as the Android client does."""
+    import json
+
+    defaults = {"pagesize": 20} if body["Action"] == "FetchList" else {}
+    return ("xiaozhibo.lua", json.dumps({**defaults, **body}))
+
+
+def change_count(userid):
+    """TCPlayerMgr.addHeartCount: a like of the anchor's live room."""
+    return {"Action": "ChangeCount", "userid": userid, "type": 1, "optype": 0, "flag": 0, "fileid": ""}
 
 
 # --- wrk, gunicorn, Redis -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from liveroom.redis import get_redis, key
 from rooms import counters, cursors
 from rooms.filters import RoomFilter
 from rooms.models import Room
+from xiaozhibo.models import Account, RoomInfo
 
 ROOMS, LIVE = 10_000, 2_000
 INCREMENTS = 100_000
@@ -62,9 +63,20 @@ def seed(rng: random.Random) -> list[int]:
             )
         )
     Room.objects.bulk_create(rooms, batch_size=2000)
+    # Every room was opened through the Xiaozhibo protocol too, so its FetchList lists all 2,000.
+    Account.objects.bulk_create(
+        (Account(userid=f"bench{i}", user=user) for i, user in enumerate(users)), batch_size=2000
+    )
+    RoomInfo.objects.bulk_create(
+        (RoomInfo(room=room, groupid=f"@TGS#bench{i}") for i, room in enumerate(rooms)), batch_size=2000
+    )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # what autovacuum would have done by now: index-only scans need it
     return list(Room.objects.filter(status=S.LIVE).order_by("pk").values_list("pk", flat=True))
+
+
+def xiaozhibo_userid(room_id) -> str:
+    return Account.objects.get(user__rooms__pk=room_id).userid
 
 
 def explain_list() -> list[tuple[str, str]]:

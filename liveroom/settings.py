@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "livecloud",
     "xiaozhibo",
     "monitoring",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "events.context.events",
             ],
         },
     },
@@ -269,6 +271,12 @@ ROOM_LIST_CACHE_TTL = env_int("ROOM_LIST_CACHE_TTL", 5, minimum=0)  # seconds a 
 STALE_IF_ERROR = env_int("STALE_IF_ERROR", 60, minimum=0)
 # Seconds a cursor walk of a count ordering keeps its snapshot of the order (Redis); 0 = walk a keyset.
 LIST_SNAPSHOT_TTL = env_int("LIST_SNAPSHOT_TTL", 120, minimum=0)
+
+# Real-time events (SPEC §15)
+EVENTS_URL = env_str("EVENTS_URL", "")  # where pages open their event streams ("" = this origin)
+EVENTS_HEARTBEAT = env_int("EVENTS_HEARTBEAT", 15, minimum=1)  # seconds between keep-alive comments
+EVENTS_RETRY_MS = env_int("EVENTS_RETRY_MS", 3000, minimum=100)  # the clients' reconnect delay
+EVENTS_KEEP = env_int("EVENTS_KEEP", 500, minimum=10)  # events kept per channel for Last-Event-ID
 
 # Beat: counts from Redis to the database (a no-op without Redis); a run that waited too long is dropped.
 CELERY_BEAT_SCHEDULE["flush-counters"] = {

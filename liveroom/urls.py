@@ -20,6 +20,7 @@ api_v1 = [
     path("auth/register/", RegisterView.as_view(), name="register"),
     path("auth/token/", TokenView.as_view(), name="token"),
     re_path(r"^rooms/(?P<pk>[0-9]{1,18})/report/$", ReportView.as_view(), name="room-report"),
+    path("", include("events.urls")),
     path("", include("rooms.urls")),
 ]
 

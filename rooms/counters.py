@@ -65,7 +65,7 @@ from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
 from . import lua
 from .models import Room, RoomViewer
-from .signals import room_status_changed
+from .signals import counts_changed, room_status_changed
 from .throttling import CounterThrottle
 
 log = logging.getLogger(__name__)
@@ -202,6 +202,8 @@ def _count(room_id, op, arg, timeout, client):
         if value is None:
             raise NotLive(room_id)
         _counted(op, arg)
+        if counts_changed.has_listeners():
+            transaction.on_commit(lambda: _announce_db(room_id))
         return value
     value = _change(room_id, op, arg, timeout, throttle)
     if value == UNKNOWN:
@@ -248,6 +250,7 @@ def _change(room_id, op, arg, timeout, throttle, client=None):
         throttle_key,
         _key("viewers", room_id),
         _key("views", room_id),
+        changes_channel(),
     ]
     reply = _run("change", keys, [room_id, op, arg, timeout, limit, window, VIEWS_TTL], client)
     if client is not None:
@@ -471,6 +474,19 @@ def _run(name, keys, args, client=None):
     """Run one of the counter scripts (on `client`, a pipeline, when given): the one place the
     counters' Lua meets Redis."""
     return getattr(_scripts(), name)(keys=keys, args=args, client=client)
+
+
+def _announce_db(room_id):
+    """Embedded mode: tell the real-time events the room's counts (Redis mode: the change script does)."""
+    row = Room.objects.filter(pk=room_id).values_list("viewer_count", "like_count").first()
+    if row is not None:
+        counts_changed.send(Room, room_id=room_id, viewer_count=row[0], like_count=row[1])
+
+
+def changes_channel() -> str:
+    """The Redis pub/sub channel where every change of a room's counts is published, as
+    `{"id", "viewer_count", "like_count"}`, by the change itself (no extra round trip)."""
+    return _key("changes")
 
 
 def _key(*parts):

@@ -62,6 +62,19 @@ return {version, body, counts[1], counts[2]}
 """
 
 
+# KEYS: answers, version, counts.  ARGV: field. The field holds "{room id}\n{body}".
+# Returns {version, body, viewer_count, like_count}; body and counts may be nil.
+_LOOKUP_BOUND = """
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+local version = redis.call('GET', KEYS[2]) or '0'
+if not entry then return {version} end
+local newline = string.find(entry, '\\n', 1, true)
+local room = string.sub(entry, 1, newline - 1)
+local counts = redis.call('HMGET', KEYS[3], room .. ':viewer_count', room .. ':like_count')
+return {version, string.sub(entry, newline + 1), counts[1], counts[2]}
+"""
+
+
 def enabled() -> bool:
     return bool(settings.REDIS_URL) and settings.ROOM_LIST_CACHE_TTL > 0
 
@@ -135,6 +148,53 @@ class PageCache(_Entry):
         return body
 
 
+class AnswerCache(_Entry):
+    """The cache entry of an answer named by `field` (the Xiaozhibo FetchList's pages)."""
+
+    keeps_stale = False
+
+    def __init__(self, field):
+        self.field = field
+
+    @classmethod
+    def named(cls, field):
+        """The entry, or None when caching is off."""
+        return cls(field) if enabled() else None
+
+    get = PageCache.get
+
+
+class RoomAnswerCache(AnswerCache):
+    """The cache entry of an answer about one room that the caller names without its id (the
+    Xiaozhibo GetUserInfo names the anchor). The room id is stored with the body, so `get()`
+    patches in the room's current counts in the same round trip; `count_keys` are the JSON keys
+    of the viewer and like counts in the body."""
+
+    def __init__(self, field, count_keys=(b"viewer_count", b"like_count")):
+        super().__init__(field)
+        self._patterns = [(re.compile(b'"' + name + rb'":\d+'), b'"' + name + b'":') for name in count_keys]
+
+    @classmethod
+    def named(cls, field, count_keys=(b"viewer_count", b"like_count")):
+        return cls(field, count_keys) if enabled() else None
+
+    def get(self) -> bytes | None:
+        reply = _scripts().bound(
+            keys=[key("answers"), key("answers", "version"), key("counters", "counts")], args=[self.field]
+        )
+        self.version = reply[0]
+        if len(reply) == 1:
+            return None
+        body = reply[1]
+        for value, (pattern, prefix) in zip(reply[2:], self._patterns, strict=True):
+            if value is not None:
+                body = pattern.sub(prefix + value, body, count=1)  # keys only match where they are keys
+        return body
+
+    def set(self, body: bytes, *, room_id):
+        super().set(b"%d\n" % room_id + body)
+
+
 class RoomCache(_Entry):
     """The cache entry of one live room's detail; `get()` answers with its current counts."""
 
@@ -192,7 +252,7 @@ def invalidate():
             log.warning("cached answers not invalidated, Redis unreachable; they expire by themselves")
 
 
-_scripts = scripts(store=_STORE, room=_LOOKUP_ROOM)
+_scripts = scripts(store=_STORE, room=_LOOKUP_ROOM, bound=_LOOKUP_BOUND)
 
 
 @receiver(room_status_changed, dispatch_uid="listcache_membership")

@@ -56,15 +56,25 @@ local function off(counts, dirty, p, id)
 end
 """
 
-# KEYS: counts, live, ready, dirty, throttle, viewers, views.
+# KEYS: counts, live, ready, dirty, throttle, viewers, views, changes channel.
 # ARGV: id, op (like | join | beat | leave), amount (like) or viewer, seconds the viewer counts
 # for, throttle limit ('' = none), throttle window, seconds the views HyperLogLog is kept.
+# A change that changed a count publishes the room's counts on the changes channel (the
+# real-time events), in the same round trip.
 # Returns {count}, {-3, seconds to wait}, {-2} (live set unknown) or {-1} (not in the live set).
 # Expiry: each change on a room first drops that room's viewers whose time is up
 # (ZREMRANGEBYSCORE, O(log n + expired)); each viewer is dropped once, so a change costs
 # O(log n) amortised whatever the room's size. Rooms nobody touches are trimmed by the flush.
+_PUBLISH = """
+local function publish(channel, counts, id)
+  local c = redis.call('HMGET', counts, id .. ':viewer_count', id .. ':like_count')
+  redis.call('PUBLISH', channel, '{"id":' .. id .. ',"viewer_count":' .. c[1] .. ',"like_count":' .. c[2] .. '}')
+end
+"""
+
 CHANGE = (
     _NOW
+    + _PUBLISH
     + """
 local id, op, limit = ARGV[1], ARGV[2], tonumber(ARGV[5])
 if limit then
@@ -84,6 +94,7 @@ if op == 'like' then
   end
   redis.call('HINCRBY', KEYS[1], seq, 1)
   redis.call('SADD', KEYS[4], id)
+  publish(KEYS[8], KEYS[1], id)
   return {value}
 end
 local t = now()
@@ -111,6 +122,7 @@ end
 if changed then
   redis.call('HINCRBY', KEYS[1], seq, 1)
   redis.call('SADD', KEYS[4], id)
+  publish(KEYS[8], KEYS[1], id)
 end
 return {watching}
 """

@@ -212,15 +212,15 @@ EDITABLE_FIELDS = ("title", "cover_url", "location")
 
 def update_room(room, **fields) -> None:
     """Change a room's title, cover_url or location (for the API's PATCH and the admin). Writes
-    only these columns, so a transition made meanwhile stays; a live room's cached answers go."""
+    only these columns, so a transition made meanwhile stays; cached answers go (a listed room's,
+    or a Xiaozhibo GetUserInfo naming a room that is not live yet)."""
     if unknown := set(fields) - set(EDITABLE_FIELDS):
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
     if not fields:
         return
     Room.objects.filter(pk=room.pk).update(**fields)
     room.refresh_from_db()
-    if room.status == Status.LIVE:
-        listcache.invalidate()
+    listcache.invalidate()
 
 
 def add_recording(room, **fields) -> Recording:

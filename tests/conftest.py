@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from rooms import counters, services
 from rooms.models import Room, RoomEvent
+from tests.events_client import events_server  # noqa: F401  (uvicorn serving the event streams)
 from tests.media import ingest_edge  # noqa: F401  (nginx-rtmp ingest edge fixture)
 from tests.simulator import live_simulator, simulator, simulator_server  # noqa: F401  (Tencent simulator fixtures)
 

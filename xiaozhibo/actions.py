@@ -6,6 +6,9 @@ Rooms are found through the anchor's `userid`: the original kept one row per anc
 the anchor's newest room opened through this protocol.
 """
 
+import logging
+
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
@@ -14,15 +17,16 @@ from django.utils import timezone
 
 from moderation import findings
 from moderation.models import Report
-from rooms import counters, services, stream_urls
+from rooms import counters, listcache, services, stream_urls
 from rooms.models import Room, RoomEvent
 
 from . import identity
-from .models import RoomInfo
+from .models import Account, RoomInfo
 from .protocol import (
     DB_ERROR,
     FREQUENCY,
     INVALID_PARA,
+    Encoded,
     ProtocolError,
     clean,
     integer,
@@ -32,6 +36,7 @@ from .protocol import (
     string,
 )
 
+logger = logging.getLogger(__name__)
 SOURCE = RoomEvent.Source.XIAOZHIBO
 RESULT_OK = {"result": 0}
 
@@ -56,6 +61,13 @@ def listed_rooms():
     return Room.objects.filter(xiaozhibo__isnull=False).select_related("owner__xiaozhibo_account", "xiaozhibo")
 
 
+def _forget_answers():
+    try:
+        listcache.invalidate()
+    except redis.RedisError:
+        logger.warning("cached answers not dropped after a new room; they expire by themselves", exc_info=True)
+
+
 # --- anchor ------------------------------------------------------------------------------------
 
 
@@ -76,6 +88,8 @@ def request_lvb_addr(args, request):
                 source=SOURCE,
             )
             RoomInfo.objects.create(room=room, groupid=groupid, desc=profile_text(info, "desc", 255) or "")
+            # GetUserInfo answers name the anchor's newest room: cached ones are out of date now
+            transaction.on_commit(_forget_answers)
     except services.StreamerBanned as banned:
         raise ProtocolError(DB_ERROR, clean(banned.args[0])) from None
     push_url, _ = stream_urls.push_url(room.stream_id)
@@ -138,7 +152,7 @@ def change_count(args, request):
         raise para_error("ChangeCount")
     if flag == FLAG_VOD and fileid is None:
         raise para_error("ChangeCount")
-    room_id = _live_room_id(userid, flag, fileid)
+    room_id = _live_room_id(userid, flag, fileid, remembered=True)
     if COUNT_FIELDS[kind] == "like_count":
         _counted(userid, counters.like, room_id, 1 if optype == COUNT_ADD else -1, counters.client(request))
     return RESULT_OK
@@ -153,7 +167,7 @@ def enter_group(args, request):
     if flag not in (FLAG_LIVE, FLAG_VOD):
         raise para_error("EnterGroup")
     nickname, headpic = profile_text(args, "nickname", 64), profile_url(args, "headpic")
-    room_id = _live_room_id(liveuserid, flag, groupid)
+    room_id = _live_room_id(liveuserid, flag, groupid, remembered=True)
     # Counted (and throttled) first: a flood past the throttle, or into no live room, makes and renames nobody.
     _counted(
         liveuserid,
@@ -174,7 +188,7 @@ def quit_group(args, request):
     flag = integer(args, "flag")
     if flag not in (FLAG_LIVE, FLAG_VOD):
         raise para_error("QuitGroup")
-    room_id = _live_room_id(liveuserid, flag, groupid)
+    room_id = _live_room_id(liveuserid, flag, groupid, remembered=True)
     _counted(liveuserid, counters.leave, room_id, viewer_of_userid(userid), counters.client(request))
     return RESULT_OK
 
@@ -224,30 +238,71 @@ def _xiaozhibo_userid(user):
         return user.username
 
 
-def _live_room_id(anchor_userid, flag, fileid):
-    """The anchor's live room (2003 when there is none, or for a replay: this server keeps none)."""
+def _live_room_id(anchor_userid, flag, fileid, *, remembered=False):
+    """The anchor's live room (2003 when there is none, or for a replay: this server keeps none).
+    `remembered`: the id this process saw last will do (a counter change checks it is live)."""
     if flag == FLAG_VOD:
         # with flag 1 the original counted on a replay (its fileid)
         raise not_found(f"no replay {fileid} of userid:{anchor_userid}")
-    room_id = (
-        listed_rooms()
-        .filter(owner__xiaozhibo_account__userid=anchor_userid, status=Room.Status.LIVE)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    room_id = (remembered and live_rooms.get(anchor_userid)) or live_rooms.look_up(anchor_userid)
     if room_id is None:
         raise not_found(f"no live room of userid:{anchor_userid}")
     return room_id
 
 
-def _counted(anchor_userid, change, *args, **kwargs):
-    """A change through `rooms.counters`, under the REST API's per-address counter throttle."""
+def _counted(anchor_userid, change, room_id, *args, **kwargs):
+    """A change through `rooms.counters`, under the REST API's per-address counter throttle (the
+    last of `args`). When the remembered room has left live, the anchor's current one (if any)
+    takes the change, without meeting the throttle twice."""
     try:
-        change(*args, **kwargs)
+        try:
+            change(room_id, *args, **kwargs)
+        except counters.NotLive:
+            fresh = live_rooms.look_up(anchor_userid)
+            if fresh is None or fresh == room_id:
+                raise
+            change(fresh, *args[:-1], None, **kwargs)
     except counters.Throttled:
         raise ProtocolError(FREQUENCY) from None
     except counters.NotLive:
+        live_rooms.forget(anchor_userid)
         raise not_found(f"no live room of userid:{anchor_userid}") from None
+
+
+class LiveRooms:
+    """The live room of each anchor `userid`, remembered in this process.
+
+    An anchor has at most one open room, so a remembered id can only go out of date by that room
+    leaving live; the counter's change answers NotLive then, and the id is looked up again. So a
+    like on a known anchor costs no query. Bounded: emptied when it reaches `size` entries.
+    """
+
+    def __init__(self, size=50_000):
+        self.size, self._ids = size, {}
+
+    def get(self, userid):
+        return self._ids.get(userid)
+
+    def look_up(self, userid):
+        room_id = (
+            listed_rooms()
+            .filter(owner__xiaozhibo_account__userid=userid, status=Room.Status.LIVE)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if room_id is None:
+            self.forget(userid)
+            return None
+        if len(self._ids) >= self.size:
+            self._ids.clear()
+        self._ids[userid] = room_id
+        return room_id
+
+    def forget(self, userid):
+        self._ids.pop(userid, None)
+
+
+live_rooms = LiveRooms()
 
 
 def report_user(args, request):
@@ -297,14 +352,25 @@ def fetch_list(args, request):
         return {"totalcount": "0", "pusherlist": []}  # replays and UGC videos are not kept here
     if flag not in (LIST_LIVE, LIST_ALL):
         raise para_error("FetchList")
-    rooms = listed_rooms().filter(status=Room.Status.LIVE)
-    total = rooms.count()
+    cache = listcache.AnswerCache.named(f"xiaozhibo:list:{flag}:{pageno}:{pagesize}")
+    if cache is not None and (body := cache.get()) is not None:
+        return Encoded(body)
+    # The page's ids from the list index (live rooms by start, in a subquery), then those rooms with
+    # their joins: joining and sorting every live room before the LIMIT costs as much as the whole list.
+    live = Room.objects.filter(status=Room.Status.LIVE, xiaozhibo__isnull=False)
+    total = live.count()
     start = (pageno - 1) * pagesize
-    page = list(rooms.order_by("-started_at", "-id")[start : start + pagesize]) if start < total else []
+    page = []
+    if start < total:
+        ids = live.order_by("-started_at", "-id").values("pk")[start : start + pagesize]
+        page = list(listed_rooms().filter(pk__in=ids).order_by("-started_at", "-id"))
     now = timezone.now()
     items = [pusher_info(room, now) for room in counters.with_pending(page)]
     # the original's COUNT(*) came back as text, except for flag 3, where it was a sum of two
-    return {"totalcount": total if flag == LIST_ALL else str(total), "pusherlist": items}
+    answer = Encoded.ok({"totalcount": total if flag == LIST_ALL else str(total), "pusherlist": items})
+    if cache is not None:
+        cache.set(answer.body)
+    return answer
 
 
 def get_user_info(args, request):
@@ -316,13 +382,20 @@ def get_user_info(args, request):
         raise para_error("GetUserInfo")
     if kind != 0:
         raise not_found(f"no replay {fileid} of userid:{userid}")
-    room = listed_rooms().filter(owner__xiaozhibo_account__userid=userid).order_by("-created_at", "-id").first()
-    if room is None:
+    cache = listcache.RoomAnswerCache.named(f"xiaozhibo:user:{userid}", count_keys=(b"viewercount", b"likecount"))
+    if cache is not None and (body := cache.get()) is not None:
+        return Encoded(body)
+    account = Account.objects.filter(userid=userid).values_list("user_id", flat=True).first()
+    room = account and listed_rooms().filter(owner_id=account).order_by("-created_at", "-id").first()
+    if not room:
         raise not_found(f"no room of userid:{userid}")
     info = pusher_info(counters.with_pending([room])[0], timezone.now())
     info["userinfo"]["desc"] = info.pop("desc")
     del info["forbid_status"]
-    return info
+    answer = Encoded.ok(info)
+    if cache is not None:
+        cache.set(answer.body, room_id=room.pk)
+    return answer
 
 
 def pusher_info(room, now):

@@ -5,13 +5,13 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from liveroom.redis import UNREACHABLE
 
 from .actions import HANDLERS
-from .protocol import DB_ERROR, INVALID_INPUT, INVALID_JSON, OK, ProtocolError, clean, envelope
+from .protocol import DB_ERROR, INVALID_INPUT, INVALID_JSON, OK, Encoded, ProtocolError, clean, envelope
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,10 @@ def interface(request):
         raise Http404
     # the original read the raw body whatever the method; a GET has none, hence 4001
     body = request.body if request.method == "POST" else b""
-    return JsonResponse(dispatch(body, request))
+    answer = dispatch(body, request)
+    if isinstance(answer, Encoded):
+        return HttpResponse(answer.body, content_type="application/json")
+    return JsonResponse(answer)
 
 
 def dispatch(body, request):
@@ -39,7 +42,8 @@ def dispatch(body, request):
     if handler is None:
         return envelope(INVALID_INPUT, msg=f"invalid interface name:{clean(action)}")
     try:
-        return envelope(OK, handler(data, request))
+        result = handler(data, request)
+        return result if isinstance(result, Encoded) else envelope(OK, result)
     except ProtocolError as exc:
         return envelope(exc.code, detail=exc.detail)
     except (DatabaseError, *UNREACHABLE):  # Redis (the counters) too: the original knew one store

@@ -163,10 +163,43 @@
     });
   }
 
+  // Pushed while the list's event stream is open (the timer then does not poll).
+  function showTotal(change) {
+    const total = Math.max(0, Number(liveCount.textContent || 0) + change);
+    setText(liveCount, String(total));
+    setText(liveCountLabel, total === 1 ? "room" : "rooms");
+  }
+
+  const events = window.liveroom.events(grid.dataset.eventsUrl, {
+    "room.live"(room) {
+      if (cards().has(String(room.id))) return;
+      const card = newCard(room);
+      fill(card, room);
+      grid.insertBefore(card, grid.firstElementChild);
+      emptyState.hidden = true;
+      showTotal(+1);
+    },
+    "room.ended"({ id }) {
+      const card = cards().get(String(id));
+      if (card) card.remove();
+      emptyState.hidden = grid.querySelector(":scope > .card") !== null;
+      showTotal(-1);
+    },
+    "room.counts"({ id, viewer_count: viewers, like_count: likes }) {
+      const card = cards().get(String(id));
+      if (!card) return;
+      setText(field(card, "viewer_count"), formatCount(viewers));
+      setText(field(card, "like_count"), formatCount(likes));
+    },
+    reset() {
+      refresh();
+    },
+  });
+
   function schedule() {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      if (!document.hidden) await refresh();
+      if (!document.hidden && !events.connected) await refresh();
       schedule();
     }, intervalMs);
   }

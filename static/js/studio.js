@@ -93,7 +93,26 @@
     roomPanel.querySelector(".push").hidden = !isOpen;
     closeButton.hidden = newPushButton.hidden = !isOpen;
     openAnotherButton.hidden = isOpen;
-    if (!isOpen) clearTimeout(pollTimer);
+    if (!isOpen) {
+      clearTimeout(pollTimer);
+      events.close();
+    }
+  }
+
+  // The room's event stream: a status change shows at once (one fetch of the room) and counts are
+  // pushed; the timer still polls, for the stream's health, which is not pushed.
+  let events = { connected: false, close() {} };
+  function follow() {
+    events.close();
+    events = window.liveroom.events(`${root.dataset.eventsUrl}/api/v1/rooms/${roomId}/events/`, {
+      status() {
+        poll();
+      },
+      counts(counts) {
+        setText(field(roomPanel, "viewer_count"), formatCount(counts.viewer_count));
+        setText(field(roomPanel, "like_count"), formatCount(counts.like_count));
+      },
+    });
   }
 
   async function poll() {
@@ -134,6 +153,7 @@
         showRoom(data);
         openPanel.hidden = true;
         roomPanel.hidden = false;
+        follow();
         pollTimer = setTimeout(poll, intervalMs);
       } else if (status === 400 && data && data.fields) showErrors(data.fields);
       else if (status === 401 || (status === 403 && data && data.code === "not_authenticated")) window.location.reload();
@@ -199,6 +219,7 @@
   const initial = JSON.parse(document.getElementById("studio-room").textContent);
   if (initial) {
     showRoom(initial);
+    if (OPEN.has(initial.status)) follow();
     // a live room's stream health comes with the API's answer: ask for it at once
     pollTimer = setTimeout(poll, initial.status === "live" ? 0 : intervalMs);
   }

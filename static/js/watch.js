@@ -110,7 +110,33 @@
   });
 
   // ---- counts ------------------------------------------------------------------------------
+  // Pushed while the room's event stream is open; polled when it is not.
+  const events = window.liveroom.events(root.dataset.eventsUrl, {
+    counts(counts) {
+      setText(field(root, "viewer_count"), formatCount(counts.viewer_count));
+      if (likesInFlight === 0) likesKnown = Math.max(likesKnown, counts.like_count);
+      showLikes();
+    },
+    likes() {
+      likeButton.classList.remove("is-popping");
+      void likeButton.offsetWidth; // others' likes pop the heart too
+      likeButton.classList.add("is-popping");
+    },
+    status({ status }) {
+      if (ENDED.has(status)) {
+        setState("ended");
+        events.close();
+      } else if (status === "interrupted") setState("interrupted");
+      else if (status === "live" && root.dataset.state !== "playing" && root.dataset.state !== "connecting") goLive();
+    },
+  });
+
   async function poll() {
+    if (events.connected) {
+      setText(field(root, "duration"), startedAt ? duration(startedAt) : "–");
+      if (root.dataset.state !== "ended") setTimeout(poll, intervalMs);
+      return;
+    }
     try {
       const { status, ok, data } = await api(apiUrl);
       if (ok) showRoom(data);

@@ -76,6 +76,7 @@ def render_site(directory: Path, node_ports, http_port, https_port, callback_all
         "/var/cache/nginx/liveroom": str(directory / "cache"),
         "/srv/liveroom/staticfiles/": f"{ROOT / 'static'}/",
         "/etc/nginx/liveroom-callback-allow.conf": str(allow),
+        "/etc/nginx/liveroom-events.conf": str(DEPLOY / "nginx" / "liveroom-events.conf"),
     }
     for old, new in replacements.items():
         assert old in site, f"{old!r} is no longer in liveroom.conf: update tests/scaleout/front.py"
