@@ -20,6 +20,7 @@ database restart. Searches are not kept (free text would grow it without bound).
 cannot be reached, a lookup is a miss and nothing is stored.
 """
 
+import functools
 import hashlib
 import logging
 import re
@@ -39,7 +40,7 @@ from .signals import room_status_changed
 log = logging.getLogger(__name__)
 VERSION_FIELD = ".version"
 ETAG_PREFIX = ".etag:"  # beside each stored answer, its ETag (liveroom.httpcache), so a 304 hashes nothing
-_VIEWERS, _LIKES = re.compile(rb'"viewer_count":\d+'), re.compile(rb'"like_count":\d+')
+ROOM_COUNT_KEYS = (b"viewer_count", b"like_count")  # where a body holds a room's counts (the API's names)
 
 # KEYS: answers, version, stale copy.  ARGV: version read before the answer was computed, field,
 # body, ttl, ttl of the stale copy (0: none), ETag.
@@ -170,12 +171,12 @@ class RoomAnswerCache(AnswerCache):
     patches in the room's current counts in the same round trip; `count_keys` are the JSON keys
     of the viewer and like counts in the body."""
 
-    def __init__(self, field, count_keys=(b"viewer_count", b"like_count")):
+    def __init__(self, field, count_keys=ROOM_COUNT_KEYS):
         super().__init__(field)
-        self._patterns = [(re.compile(b'"' + name + rb'":\d+'), b'"' + name + b'":') for name in count_keys]
+        self.count_keys = count_keys
 
     @classmethod
-    def named(cls, field, count_keys=(b"viewer_count", b"like_count")):
+    def named(cls, field, count_keys=ROOM_COUNT_KEYS):
         return cls(field, count_keys) if enabled() else None
 
     def get(self) -> bytes | None:
@@ -185,11 +186,7 @@ class RoomAnswerCache(AnswerCache):
         self.version = reply[0]
         if len(reply) == 1:
             return None
-        body = reply[1]
-        for value, (pattern, prefix) in zip(reply[2:], self._patterns, strict=True):
-            if value is not None:
-                body = pattern.sub(prefix + value, body, count=1)  # keys only match where they are keys
-        return body
+        return _with_counts(*reply[1:], keys=self.count_keys)
 
     def set(self, body: bytes, *, room_id):
         super().set(b"%d\n" % room_id + body)
@@ -227,13 +224,20 @@ class RoomCache(_Entry):
         return body and _with_counts(body, *counts)
 
 
-def _with_counts(body, viewers, likes):
-    """A room's cached body with the counts Redis holds now (none: as stored)."""
+def _with_counts(body, viewers, likes, keys=ROOM_COUNT_KEYS):
+    """A room's cached body with the counts Redis holds now (none: as stored); `keys` are the
+    JSON keys of its viewer and like counts."""
     if viewers is None:
         return body
-    # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
-    body = _VIEWERS.sub(b'"viewer_count":' + viewers, body, count=1)
-    return _LIKES.sub(b'"like_count":' + likes, body, count=1)
+    for name, value in zip(keys, (viewers, likes), strict=True):
+        # The keys can only match where they are keys: inside a JSON string their quotes are escaped.
+        body = _count_pattern(name).sub(b'"' + name + b'":' + value, body, count=1)
+    return body
+
+
+@functools.cache
+def _count_pattern(name):
+    return re.compile(b'"' + re.escape(name) + rb'":\d+')
 
 
 def json_response(body: bytes) -> HttpResponse:
