@@ -106,14 +106,18 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "monitoring.middleware.RequestMetricsMiddleware",
     "liveroom.httpcache.CacheHeadersMiddleware",  # below WhiteNoise: static files keep their own headers
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # anonymous list / room / counter / Xiaozhibo requests skip what follows (liveroom.hotpath)
+    "liveroom.hotpath.HotPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "liveroom.errors.DependencyErrorsMiddleware",  # database / Redis unreachable: 503 JSON
 ]
+if not env_bool("HOT_PATH", True):
+    MIDDLEWARE.remove("liveroom.hotpath.HotPathMiddleware")
 
 ROOT_URLCONF = "liveroom.urls"
 WSGI_APPLICATION = "liveroom.wsgi.application"

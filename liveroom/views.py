@@ -37,8 +37,8 @@ def healthz(request):
 
 
 class NoopView(APIView):
-    """Answers `{"ok": true}` and nothing else: `make bench`'s baseline, served through the same
-    middleware and DRF machinery as the API. Mounted only when BENCH_ENDPOINT is on."""
+    """Answers `{"ok": true}` and nothing else: `make bench`'s baseline, served through the whole
+    middleware stack and DRF's machinery (never the hot path). Mounted only when BENCH_ENDPOINT is on."""
 
     permission_classes = [AllowAny]
 

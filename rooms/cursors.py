@@ -31,7 +31,7 @@ from liveroom.redis import UNREACHABLE
 
 from . import counters, snapshots
 from .filters import DEFAULT_ORDERING
-from .pagination import RoomPagination, _positive_int
+from .pagination import RoomPagination, _positive_int, positive_int
 
 log = logging.getLogger(__name__)
 SNAPSHOT_ORDERINGS = ("-viewer_count", "-like_count")
@@ -195,8 +195,19 @@ class Walk:
         return page
 
 
+def is_first_page(raw):
+    """True for a `page` that names page 1 (`1`, `01`, `+1`, blank): that page is the list's first
+    cursor page, one answer however it is asked for, so it is cached once (`rooms.filters`)."""
+    try:
+        return positive_int(raw, "page", 1) == 1
+    except ValidationError:
+        return False  # the numbered pagination answers the 400
+
+
 class RoomListPagination(CursorPagination):
-    """GET /rooms/: cursors (`next` / `previous` carry one), or page numbers when `page` is sent.
+    """GET /rooms/: cursors (`next` / `previous` carry one), or page numbers when a `page` past the
+    first is sent (`?page=1` is the first cursor page; its `next` link carries a cursor, and
+    `?page=2`'s `previous` link, which has no `page`, leads back to it).
 
     The queryset is the filtered list, already in its order (`RoomFilter.qs`): (field, -id).
     """
@@ -211,16 +222,16 @@ class RoomListPagination(CursorPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         params = request.query_params
-        if "page" in params:
-            if "cursor" in params:
-                raise ValidationError({"cursor": ["Send either `cursor` or `page`, not both."]})
+        if "page" in params and "cursor" in params:
+            raise ValidationError({"cursor": ["Send either `cursor` or `page`, not both."]})
+        if "page" in params and not is_first_page(params["page"]):
             self.numbered = RoomPagination()
             page = self.numbered.paginate_queryset(queryset, request, view)
             self.display_page_controls = self.numbered.display_page_controls
             return page
         self.request = request
         self.page_size = _positive_int(request, "page_size", self.page_size, self.max_page_size)
-        self.base_url = request.build_absolute_uri()
+        self.base_url = remove_query_param(request.build_absolute_uri(), "page")  # `?page=1`: its links walk cursors
         ordering = params.get("ordering") or DEFAULT_ORDERING
         scope = scope_of(ordering, params.get("search", ""), params.get("owner", ""))
         try:

@@ -67,9 +67,9 @@ def canonical_query_string(query_string):
 def canonical_query(query):
     """The list's parameters as its filters and pagination read them, in one canonical form, a
     sorted tuple of (name, value): defaults filled in, `search` stripped, numbers as numbers. So
-    `?page=01` and `?page=1` give the same, and `?page_size=020`, `?search=%20` and no query give
-    the same. Whether `page` is sent at all still counts: with it the list pages by number, without
-    it by cursor (`rooms.cursors`), and their `next` links differ. A cursor is kept as sent. None
+    `?page=01`, `?page=1`, `?page_size=020`, `?search=%20` and no query give the same: page 1 is
+    the list's first cursor page however it is asked for; a later `page` pages by number
+    (`rooms.cursors`). A cursor is kept as sent. None
     when the list would refuse the query (DRF then answers the 400). Cheap: the filters' own form
     fields, no FilterSet."""
     if not set(query) <= {*RoomFilter.base_filters, *LIST_PAGE_PARAMS} or any(
@@ -90,5 +90,7 @@ def canonical_query(query):
             values[name] = room_filter.field.clean(query.get(name))
     except (ValidationError, forms.ValidationError):
         return None
+    if values["page"] == 1:  # the first cursor page (`rooms.cursors.is_first_page`)
+        values["page"] = None
     values["ordering"] = values["ordering"] or DEFAULT_ORDERING
     return tuple(sorted(values.items()))

@@ -2,7 +2,7 @@
 
 Every answer is stored as the exact bytes of its JSON response, as a field of one Redis hash:
 a list page under a digest of its host and its parameters as the list reads them (its `next` /
-`previous` links name the host; `?page=01` and `?page=1` share one entry), a live room under its id (it is the same for everyone who may see it). Any change of the
+`previous` links name the host; `?page=01`, `?page=1` and no `page` share one entry), a live room under its id (it is the same for everyone who may see it). Any change of the
 list's membership, or of a listed room, drops the whole hash and bumps `version` in one step (a
 receiver of `room_status_changed`); an answer computed before the change carries the old
 version and is not stored. So membership is never stale. The hash expires at most

@@ -19,11 +19,18 @@ def cached_pages():
     [
         (
             "page=1",
-            ["page=01", "page=1&page_size=020", "page=1&search=%20", "ordering=-started_at&page=+1&page_size=20"],
+            [
+                "page=01",
+                "page_size=020",
+                "search=%20",
+                "",
+                "ordering=-started_at&page=+1&page_size=20",
+                "search=&owner=",
+            ],
         ),
-        ("", ["page_size=020", "search=%20", "ordering=-started_at&page_size=20", "search=&owner="]),
+        ("", ["page=1", "page=01", "page=1&page_size=020", "page=1&search=%20", "page="]),
     ],
-    ids=["by-page-number", "by-cursor"],
+    ids=["asked-by-page-number", "asked-without-page"],
 )
 def test_equivalent_queries_share_one_entry(api, list_cache, live_room, django_assert_num_queries, first, equivalents):
     answer = api.get(f"{URL}?{first}")
@@ -36,10 +43,22 @@ def test_equivalent_queries_share_one_entry(api, list_cache, live_room, django_a
     assert len(cached_pages()) == 1
 
 
-def test_paging_by_number_and_by_cursor_are_cached_apart(api, list_cache, live_room):
-    """`?page=1` pages by number (`next`: ?page=2), no `page` by cursor: not the same answer."""
-    api.get(f"{URL}?page=1")
-    api.get(URL)
+def test_page_one_is_the_first_cursor_page(api, live_rooms):
+    """However page 1 is asked for, its `next` link walks cursors (never `page=1&cursor=`), and
+    page 2's `previous` link leads back to it."""
+    live_rooms(3)
+    first = api.get(URL, {"page": 1, "page_size": 2}).json()
+    assert "cursor=" in first["next"] and "page=" not in first["next"].replace("page_size=", "")
+    assert api.get(first["next"]).json()["results"][0]["id"] not in [room["id"] for room in first["results"]]
+    second = api.get(URL, {"page": 2, "page_size": 2}).json()
+    assert "page=" not in second["previous"].replace("page_size=", "")
+    assert api.get(second["previous"]).json()["results"] == first["results"]
+
+
+def test_later_pages_by_number_are_cached_apart(api, list_cache, live_rooms):
+    live_rooms(3)
+    assert api.get(f"{URL}?page=1").status_code == 200
+    assert api.get(f"{URL}?page=2&page_size=1").status_code == 200
     assert len(cached_pages()) == 2
 
 
@@ -70,6 +89,7 @@ def test_a_query_the_list_refuses_has_no_entry_and_still_gets_its_400(api, list_
     [
         ("page=01", "page=1"),
         ("page_size=020", ""),
+        ("page=1", ""),
         ("search=%20", ""),
         ("search=%20show%20", "search=show"),
         ("owner=7.0", "owner=7"),

@@ -20,10 +20,13 @@ def ids(response):
 
 
 @pytest.mark.parametrize("params", [{}, {"ordering": "-viewer_count"}, {"ordering": "-like_count"}, {"search": "show"}])
-def test_uncached_page_costs_three_queries_whatever_the_page(api, many_live_rooms, django_assert_num_queries, params):
+def test_uncached_page_costs_three_queries_whatever_the_page(
+    api, many_live_rooms, django_assert_max_num_queries, params
+):
+    """At most three: page 1 is the first cursor page, two queries for a count ordering's snapshot."""
     rooms = many_live_rooms(60)
     for page in (1, 50):
-        with django_assert_num_queries(3):
+        with django_assert_max_num_queries(3):
             r = api.get(URL, {"page": page, "page_size": 1, **params})
         assert r.status_code == 200 and r.json()["count"] == 60
     if not params:
