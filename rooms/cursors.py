@@ -292,7 +292,10 @@ class RoomListPagination(CursorPagination):
         cursor = super().get_schema_operation_parameters(view)[0]
         for parameter in numbered:
             if parameter["name"] == "page":
-                parameter["description"] = "A page number (from 1), for clients that count pages; not with `cursor`."
+                parameter["description"] = (
+                    "A page number (from 1), for clients that count pages; not with `cursor`. Page 1 is"
+                    " the first page as without `page`: its `next` link carries a cursor."
+                )
         return [cursor, *numbered]
 
 
