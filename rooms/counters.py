@@ -59,6 +59,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.dispatch import receiver
 from django.utils import timezone
+from rest_framework.throttling import BaseThrottle
 
 from liveroom import metrics
 from liveroom.redis import UNREACHABLE, get_redis, key, scripts
@@ -67,6 +68,10 @@ from . import lua
 from .models import Room, RoomViewer
 from .signals import counts_changed, room_status_changed
 from .throttling import CounterThrottle
+
+# DRF's reading of the client address (X-Forwarded-For behind NUM_PROXIES); a BaseThrottle has no
+# rate to parse, so one serves every request
+_IDENT = BaseThrottle()
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +86,7 @@ VIEWS_TTL = 7 * 86400  # seconds a room's views HyperLogLog outlives its last ne
 _FIELDS = ("viewer_count", "like_count", "seq", "peak", "views")
 _ROW = ("pk", "viewer_count", "like_count", "counter_seq", "peak_viewer_count", "view_count")
 _TOKEN_SALT = "rooms.viewer_token"
+_TOKEN_SIGNER = signing.Signer(salt=_TOKEN_SALT)  # made once: a heartbeat checks a token every time
 
 
 class Throttled(Exception):
@@ -109,7 +115,7 @@ def client(request, *, user_id=None) -> str:
     (read as DRF's throttles read it, trusting X-Forwarded-For only behind DJANGO_NUM_PROXIES)."""
     if user_id is not None:
         return f"user:{user_id}"
-    return f"addr:{CounterThrottle().get_ident(request)}"
+    return f"addr:{_IDENT.get_ident(request)}"
 
 
 def client_of_viewer(request, viewer) -> str:
@@ -123,13 +129,13 @@ def new_viewer(user_id=None) -> str:
 
 
 def token_for(room_id, viewer) -> str:
-    return signing.Signer(salt=_TOKEN_SALT).sign(f"{room_id}.{viewer}")
+    return _TOKEN_SIGNER.sign(f"{room_id}.{viewer}")
 
 
 def viewer_of(room_id, token) -> str:
     """The viewer a token names, when it was signed here for this room; else BadToken."""
     try:
-        value = signing.Signer(salt=_TOKEN_SALT).unsign(token)
+        value = _TOKEN_SIGNER.unsign(token)
     except signing.BadSignature:
         raise BadToken("This viewer_token is not valid: use the one join returned.") from None
     room, _, viewer = value.partition(".")
