@@ -20,6 +20,8 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import Resolver404, get_resolver
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
@@ -54,6 +56,12 @@ def _resolve(path):
         return get_resolver().resolve(path)
     except Resolver404:
         return None
+
+
+@receiver(setting_changed)
+def _forget_paths(setting, **kwargs):
+    if setting == "ROOT_URLCONF":  # as Django forgets its resolvers
+        _resolve.cache_clear()
 
 
 class HotPathMiddleware:
