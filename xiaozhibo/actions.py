@@ -38,7 +38,7 @@ from .protocol import (
 
 logger = logging.getLogger(__name__)
 SOURCE = RoomEvent.Source.XIAOZHIBO
-RESULT_OK = {"result": 0}
+RESULT_OK = Encoded.ok_as_sent({"result": 0})  # encoded once: ChangeCount answers it on every like
 
 # FetchList `flag` (GlobalDefine.php)
 LIST_LIVE, LIST_TAPE, LIST_ALL, LIST_LIVE_DATA_ALL, LIST_UGC = 1, 2, 3, 4, 5
