@@ -60,7 +60,6 @@ class Encoded:
         patched in where `"viewercount":` and `"likecount":` stand)."""
         return cls(json.dumps(envelope(OK, data), cls=DjangoJSONEncoder, separators=(",", ":")).encode())
 
-
     @classmethod
     def ok_as_sent(cls, data):
         """The success envelope around `data`, encoded once as JsonResponse would (a handler's
