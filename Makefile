@@ -70,7 +70,7 @@ bench: venv  ## the SPEC §12 workload on gunicorn + PostgreSQL + Redis, driven 
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/events.py
 
-bench-events: venv  ## 10,000 event-stream clients on one uvicorn process; adds to bench/results.md
+bench-events: venv  ## 10,000 event-stream clients of the events processes as deploy/Procfile runs them; adds to bench/results.md
 	$(BIN)/python bench/events.py
 
 bench-outage: venv  ## the list's requests/s while Redis is stopped or killed, against the normal uncached list

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from liveroom.redis import get_redis, key, scripts
+from liveroom.redis import get_redis, key, pubsub_key, scripts
 
 # KEYS: the channel's stream, the pub/sub channel.  ARGV: channel, kind, data (JSON), keep.
 _KEEP = """
@@ -50,7 +50,7 @@ def uses_redis() -> bool:
 
 
 def pubsub_channel() -> str:
-    return key("events", "bus")
+    return pubsub_key("events", "bus")
 
 
 def counts_channel() -> str:

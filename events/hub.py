@@ -10,6 +10,7 @@ resumes from its last event id.
 """
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -31,8 +32,9 @@ def encode(kind, data, event_id=""):
 
 
 class Client:
-    def __init__(self, channel):
+    def __init__(self, channel, slot=0):
         self.channel = channel
+        self.slot = slot  # which second of the heartbeat period its comment goes out in
         self.queue = asyncio.Queue(QUEUE_CHUNKS)
         self.dropped = False
 
@@ -42,7 +44,16 @@ class Client:
         try:
             self.queue.put_nowait((event_id, chunk))
         except asyncio.QueueFull:
-            self.dropped = True
+            self.close()
+
+    def close(self):
+        """End the stream: its reader gets CLOSE next (the client went away, or stopped reading)."""
+        if self.dropped:
+            return
+        self.dropped = True
+        try:
+            self.queue.put_nowait(("", CLOSE))
+        except asyncio.QueueFull:
             self.queue = _closed_queue()
 
 
@@ -68,6 +79,8 @@ class Hub:
         self._coalesced = defaultdict(_Coalesced)
         self._loop = None
         self._tasks = []
+        self._numbers = itertools.count()
+        self._slots = defaultdict(set)  # second of the heartbeat period -> its clients
 
     def reset(self):
         """Forget every client and the loop (a test's server is gone; the next one starts anew)."""
@@ -81,11 +94,13 @@ class Hub:
 
     def subscribe(self, channel) -> Client:
         self._start()
-        client = Client(channel)
+        client = Client(channel, next(self._numbers) % settings.EVENTS_HEARTBEAT)
         self.clients[channel].add(client)
+        self._slots[client.slot].add(client)
         return client
 
     def unsubscribe(self, client):
+        self._slots[client.slot].discard(client)
         clients = self.clients.get(client.channel)
         if clients is not None:
             clients.discard(client)
@@ -161,12 +176,16 @@ class Hub:
         self._loop.call_soon_threadsafe(self.deliver, event)
 
     async def _heartbeats(self):
+        """Each client's comment every EVENTS_HEARTBEAT seconds, a share of the clients each
+        second: 10,000 writes at once would hold up an event arriving meanwhile."""
         chunk = b": keep-alive\n\n"
-        while True:
-            await asyncio.sleep(settings.EVENTS_HEARTBEAT)
-            for clients in list(self.clients.values()):
-                for client in list(clients):
-                    client.put(chunk)
+        for second in itertools.count(1):
+            await asyncio.sleep(1)
+            period = settings.EVENTS_HEARTBEAT
+            for slot, clients in list(self._slots.items()):
+                if slot % period == second % period:
+                    for client in list(clients):
+                        client.put(chunk)
 
     async def _listen(self):
         """The one subscription of this process; reconnects by itself when Redis goes away."""

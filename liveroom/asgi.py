@@ -18,4 +18,6 @@ from events import asgi as events  # noqa: E402  (needs the settings configured 
 async def application(scope, receive, send):
     if events.handles(scope):
         return await events.app(scope, receive, send)
+    if scope["type"] == "lifespan":  # Django has no use for it; the event streams do
+        return await events.lifespan(receive, send)
     return await django_application(scope, receive, send)

@@ -70,6 +70,15 @@ def key(*parts) -> str:
     return ":".join([settings.REDIS_KEY_PREFIX, *map(str, parts)])
 
 
+def pubsub_key(*parts) -> str:
+    """A namespaced pub/sub channel: `key(*parts)` and the database number. Pub/sub is one
+    namespace for the whole Redis server, whatever the database: without the number, instances
+    that share a server through their database numbers (the bench, the tests) would hear each
+    other's events."""
+    db = get_redis().connection_pool.connection_kwargs.get("db", 0)
+    return f"{key(*parts)}:db{db}"
+
+
 def scripts(**sources):
     """A function giving the Lua `sources` registered on the shared client, one attribute per
     keyword: `_scripts = scripts(change=CHANGE)`, then `_scripts().change(keys=..., args=...)`.

@@ -62,7 +62,7 @@ from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
 from liveroom import metrics
-from liveroom.redis import UNREACHABLE, get_redis, key, scripts
+from liveroom.redis import UNREACHABLE, get_redis, key, pubsub_key, scripts
 
 from . import lua
 from .models import Room, RoomViewer
@@ -492,7 +492,7 @@ def _announce_db(room_id):
 def changes_channel() -> str:
     """The Redis pub/sub channel where every change of a room's counts is published, as
     `{"id", "viewer_count", "like_count"}`, by the change itself (no extra round trip)."""
-    return _key("changes")
+    return pubsub_key("counters", "changes")
 
 
 def _key(*parts):
