@@ -1,7 +1,7 @@
 """The list's speed while Redis is down, against the normal uncached list (`make bench-outage`).
 
 Seeds the bench database like `make bench` (10,000 rooms, 2,000 live), starts a redis-server of
-its own and gunicorn on it with the list cache off, then runs wrk on `GET /api/v1/rooms/`:
+its own and the bench's servers on it (bench/run.py, BENCH_SERVER) with the list cache off, then runs wrk on `GET /api/v1/rooms/`:
 normal, Redis stopped (SIGSTOP: it accepts connections and answers nothing), normal, Redis
 killed, normal, three times. Each outage run is compared with the mean of the normal runs around
 it, and the median of those ratios is printed.
@@ -46,8 +46,8 @@ def main():
         redis_server = RedisServer(workdir).start()
         try:
             env = {**run.ENV, "REDIS_URL": redis_server.url, "ROOM_LIST_CACHE_TTL": "0", "REDIS_BREAKER_SECONDS": "1"}
-            with run.Server(env) as server:
-                rows = outages(server, redis_server)
+            with run.Servers(env) as servers:
+                rows = outages(servers, redis_server)
             overhead = breaker_overhead(redis_server.url)
         finally:
             redis_server.resume()
@@ -70,10 +70,11 @@ def main():
     print(f"load average {report.loadavg()}")
 
 
-def outages(server, redis_server, rounds=3):
-    """[(name, wrk result, ratio)]: `rounds` of each outage, each between two normal runs."""
+def outages(servers, redis_server, rounds=3):
+    """[(name, wrk result, ratio)]: `rounds` of each outage on the chosen server, each between two normal runs."""
+    server = servers.chosen
     report.wrk(server.url(LIST), None, 1, run.CONNECTIONS)  # warm-up
-    normal = [server.run(LIST, None)]
+    normal = [servers.run(server, LIST, None)]
     rows = [("normal (uncached)", normal[0], None)]
     for round_ in range(1, rounds + 1):
         for name, fault, mend in (
@@ -81,10 +82,10 @@ def outages(server, redis_server, rounds=3):
             ("Redis killed", redis_server.kill, redis_server.start),
         ):
             fault()
-            down = server.run(LIST, None)
+            down = servers.run(server, LIST, None)
             mend()
             time.sleep(1.5)  # past REDIS_BREAKER_SECONDS: the breakers let a call through again
-            normal.append(server.run(LIST, None))
+            normal.append(servers.run(server, LIST, None))
             ratio = down["rps"] / ((normal[-2]["rps"] + normal[-1]["rps"]) / 2)
             run.say(f"{name} ({round_}/{rounds}): {down['rps']:,.0f} req/s{report.errors_note(down)} → {ratio:.2f}")
             rows += [(name, down, ratio), ("normal (uncached)", normal[-1], None)]

@@ -109,55 +109,119 @@ def _median(runs, key):
     return median(run[key] for run in runs)
 
 
-def _verdict(ratio, cpu_ratio, target):
-    if ratio >= target:
-        return "met"
-    return f"MISSED{' (met by CPU)' if cpu_ratio >= target else ''}"
+# On the chosen server, when it is not the yardstick itself (issue #16): these replace the above.
+CHOSEN_TARGETS = {"do-nothing DRF endpoint": 1.7, "list page 1": 1.5}
+P99_TARGETS_MS = {"list page 1": 30.0}  # on the chosen server, at BENCH_CONNECTIONS (64)
 
 
-def table(redis_mode, db_mode, flush, sweep, viewers=None):
+def _targets(name, kind, setup):
+    """(ratio target, p99 target) of a row: the targets hold on the chosen server only."""
+    if kind != setup["server"]:
+        return None, None
+    target = TARGETS.get(name)
+    if setup["server"] != "gthread":
+        target = CHOSEN_TARGETS.get(name, target)
+    return target, P99_TARGETS_MS.get(name)
+
+
+def _verdict(runs, target, p99_target):
+    if target is None and p99_target is None:
+        return ""
+    missed = []
+    if target is not None and _median(runs, "ratio") < target:
+        missed.append("MISSED" + (" (met by CPU)" if _median(runs, "cpu_ratio") >= target else ""))
+    if p99_target is not None and _median(runs, "p99_ms") > p99_target:
+        missed.append("p99 MISSED")
+    return ", ".join(missed) or "met"
+
+
+def _target_text(target, p99_target):
+    parts = ([f"≥ {target}"] if target is not None else []) + (
+        [f"p99 ≤ {p99_target:.0f} ms"] if p99_target is not None else []
+    )
+    return ", ".join(parts)
+
+
+def noop_ratios(redis_mode, setup):
+    """The do-nothing endpoint's ratio to the yardstick on each server (1 on the yardstick's own)."""
+    ratios = {"gthread": 1.0}
+    for name, kind, runs in redis_mode["cases"]:
+        if name == "do-nothing DRF endpoint":
+            ratios[kind] = _median(runs, "ratio")
+    return ratios
+
+
+def table(setup, redis_mode, db_mode, flush, sweep, viewers=None):
     base = redis_mode["baseline"]
-    db_like = db_mode["like, one hot room, database mode"]
+    noop = noop_ratios(redis_mode, setup)
+    _, _, db_like = db_mode["cases"][0]
     lines = [
-        "| case | requests/s | p99 | CPU µs / request | × baseline: requests/s (median; each run) | × baseline: CPU | target | |",
-        "|---|---:|---:|---:|---|---:|---:|---|",
-        f"| baseline: do-nothing DRF endpoint | {_median(base, 'rps'):,.0f} | {_median(base, 'p99_ms'):.1f} ms |"
-        f" {_median(base, 'cpu_us'):.0f} | 1 | 1 | | |",
+        "| case | server | requests/s | p99 | CPU µs / request | × yardstick: requests/s (median; each run)"
+        " | × yardstick: CPU | × do-nothing on its server | target | |",
+        "|---|---|---:|---:|---:|---|---:|---:|---:|---|",
+        f"| yardstick: do-nothing DRF endpoint | gthread | {_median(base, 'rps'):,.0f} | {_median(base, 'p99_ms'):.1f} ms |"
+        f" {_median(base, 'cpu_us'):.0f} | 1 | 1 | 1 | | |",
     ]
-    for name, runs in redis_mode.items():
-        if name == "baseline":
-            continue
-        ratio, cpu_ratio, target = _median(runs, "ratio"), _median(runs, "cpu_ratio"), TARGETS[name]
+    for name, kind, runs in redis_mode["cases"]:
+        ratio, cpu_ratio = _median(runs, "ratio"), _median(runs, "cpu_ratio")
+        target, p99_target = _targets(name, kind, setup)
         extra = ""
-        if name.startswith("like"):
+        if name.startswith("like") and kind == setup["server"]:
             extra = f"; {_median(runs, 'rps') / _median(db_like, 'rps'):.1f}× the database mode"
         lines.append(
-            f"| {name} | {_median(runs, 'rps'):,.0f} | {_median(runs, 'p99_ms'):.1f} ms | {_median(runs, 'cpu_us'):.0f} |"
-            f" **{ratio:.2f}** ({_each(runs, 'ratio')}){extra} | {cpu_ratio:.2f} | ≥ {target} |"
-            f" {_verdict(ratio, cpu_ratio, target)} |"
+            f"| {name} | {kind} | {_median(runs, 'rps'):,.0f} | {_median(runs, 'p99_ms'):.1f} ms |"
+            f" {_median(runs, 'cpu_us'):.0f} | **{ratio:.2f}** ({_each(runs, 'ratio')}){extra} | {cpu_ratio:.2f} |"
+            f" {ratio / noop[kind]:.2f} | {_target_text(target, p99_target)} | {_verdict(runs, target, p99_target)} |"
         )
     lines.append(
-        f"| like, one hot room, database mode (own server, baseline {_median(db_mode['baseline'], 'rps'):,.0f} req/s)"
-        f" | {_median(db_like, 'rps'):,.0f} | {_median(db_like, 'p99_ms'):.1f} ms | {_median(db_like, 'cpu_us'):.0f} |"
-        f" {_median(db_like, 'ratio'):.2f} ({_each(db_like, 'ratio')}) | {_median(db_like, 'cpu_ratio'):.2f} | | |"
+        f"| like, one hot room, database mode (own servers, yardstick {_median(db_mode['baseline'], 'rps'):,.0f}"
+        f" req/s) | {setup['server']} | {_median(db_like, 'rps'):,.0f} | {_median(db_like, 'p99_ms'):.1f} ms |"
+        f" {_median(db_like, 'cpu_us'):.0f} | {_median(db_like, 'ratio'):.2f} ({_each(db_like, 'ratio')}) |"
+        f" {_median(db_like, 'cpu_ratio'):.2f} | | | |"
     )
     flush_ok = flush["flush_s"] <= FLUSH_TARGET_S and flush["exact"]
     lines.append(
-        f"| counter flush: {flush['increments']:,} increments over {flush['rooms']:,} rooms | |"
-        f" {flush['flush_s'] * 1000:.0f} ms | | | | ≤ {FLUSH_TARGET_S:.0f} s | {'met' if flush_ok else 'MISSED'} |"
+        f"| counter flush: {flush['increments']:,} increments over {flush['rooms']:,} rooms | | |"
+        f" {flush['flush_s'] * 1000:.0f} ms | | | | | ≤ {FLUSH_TARGET_S:.0f} s | {'met' if flush_ok else 'MISSED'} |"
     )
     if viewers:
         lines += _viewer_rows(viewers)
     if sweep:
         sweep_ok = sweep["seconds"] <= SWEEP_TARGET_S and sweep["list_calls"] == 1
         lines.append(
-            f"| one sweep over {sweep['live_rooms']:,} live rooms, {sweep['list_calls']} list call(s) | |"
-            f" {sweep['seconds'] * 1000:.0f} ms | | | | ≤ {SWEEP_TARGET_S:.0f} s, 1 call | {'met' if sweep_ok else 'MISSED'} |"
+            f"| one sweep over {sweep['live_rooms']:,} live rooms, {sweep['list_calls']} list call(s) | | |"
+            f" {sweep['seconds'] * 1000:.0f} ms | | | | | ≤ {SWEEP_TARGET_S:.0f} s, 1 call |"
+            f" {'met' if sweep_ok else 'MISSED'} |"
         )
     else:
         lines.append(
-            "| one sweep over 10,000 live rooms | | not measured: no sweep measurement in this version | | | | ≤ 3 s | |"
+            "| one sweep over 10,000 live rooms | | | not measured: no sweep measurement in this version"
+            " | | | | | ≤ 3 s | |"
         )
+    return "\n".join(lines)
+
+
+def side_by_side(setup, redis_mode):
+    """The cases measured on both servers, one row each: requests/s, p99 and the two ratios."""
+    kinds = list(dict.fromkeys(["gthread", setup["server"]]))
+    noop = noop_ratios(redis_mode, setup)
+    base = redis_mode["baseline"]
+    rows = {"do-nothing DRF endpoint": {"gthread": base}}
+    for name, kind, runs in redis_mode["cases"]:
+        rows.setdefault(name, {})[kind] = runs
+    header = "| case | " + " | ".join(f"{k}: requests/s | p99 | × yardstick | × its do-nothing" for k in kinds) + " |"
+    lines = [header, "|---|" + "---:|---:|---:|---:|" * len(kinds)]
+    for name, by_kind in rows.items():
+        if len(by_kind) < len(kinds):
+            continue
+        cells = []
+        for kind in kinds:
+            runs = by_kind[kind]
+            ratio = 1.0 if runs is base else _median(runs, "ratio")
+            cells.append(
+                f"{_median(runs, 'rps'):,.0f} | {_median(runs, 'p99_ms'):.1f} ms | {ratio:.2f} | {ratio / noop[kind]:.2f}"
+            )
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -165,12 +229,12 @@ def _viewer_rows(v):
     crowd = f"{v['viewers']:,} viewers over {v['rooms']:,} rooms (largest {v['largest']:,})"
     flush_ok = v["flush_s"] <= VIEWER_FLUSH_TARGET_S and v["exact"] and v["written"] == v["rooms"]
     return [
-        f"| {crowd}: Redis memory per viewer | | {v['bytes_per_viewer']:.0f} bytes | | | |"
+        f"| {crowd}: Redis memory per viewer | | | {v['bytes_per_viewer']:.0f} bytes | | | | |"
         f" ≤ {VIEWER_BYTES_TARGET} bytes | {'met' if v['bytes_per_viewer'] <= VIEWER_BYTES_TARGET else 'MISSED'} |",
-        f"| their flush: {v['written']:,} rooms' watching-now counts written | | {v['flush_s'] * 1000:.0f} ms |"
-        f" | | | ≤ {VIEWER_FLUSH_TARGET_S:.0f} s, exact | {'met' if flush_ok else 'MISSED'} |",
-        f"| then `ordering=-viewer_count` page 1 = the true top 20 | | {'yes' if v['top_matches'] else 'NO'} |"
-        f" | | | yes | {'met' if v['top_matches'] else 'MISSED'} |",
+        f"| their flush: {v['written']:,} rooms' watching-now counts written | | | {v['flush_s'] * 1000:.0f} ms |"
+        f" | | | | ≤ {VIEWER_FLUSH_TARGET_S:.0f} s, exact | {'met' if flush_ok else 'MISSED'} |",
+        f"| then `ordering=-viewer_count` page 1 = the true top 20 | | | {'yes' if v['top_matches'] else 'NO'} |"
+        f" | | | | yes | {'met' if v['top_matches'] else 'MISSED'} |",
     ]
 
 
@@ -192,8 +256,17 @@ def _each(runs, key):
     return ", ".join(f"{run[key]:.2f}" for run in runs)
 
 
+def _servers_text(setup):
+    return "; ".join(f"{kind}: {text}" for kind, text in setup["servers"].items())
+
+
 def render(machine, setup, redis_mode, db_mode, flush, sweep, plans, viewers=None):
-    errors = sum(run["errors"] for mode in (redis_mode, db_mode) for runs in mode.values() for run in runs)
+    errors = sum(
+        run["errors"]
+        for mode in (redis_mode, db_mode)
+        for runs in [mode["baseline"], *(runs for _, _, runs in mode["cases"])]
+        for run in runs
+    )
     baselines = ", ".join(f"{run['rps']:,.0f}" for run in redis_mode["baseline"])
     lines = [
         "# Benchmark results (`make bench`)",
@@ -203,15 +276,17 @@ def render(machine, setup, redis_mode, db_mode, flush, sweep, plans, viewers=Non
         " shared with other work, so its speed drifts",
         f"- Software: Python {machine['python']}, PostgreSQL {machine['postgres']}, Redis {machine['redis']},"
         f" {machine['wrk']}, all on this machine",
-        f"- Server: gunicorn, {setup['workers']} workers × {setup['threads']} threads ({setup['worker_class']}),"
-        " DEBUG off, play URLs signed",
+        f"- Servers, both running at once on ports of their own: {_servers_text(setup)}; DEBUG off, play URLs signed."
+        f" Every case runs on {setup['server']} (BENCH_SERVER); the do-nothing endpoint and the hot cases on both",
         f"- Load: wrk on loopback, {setup['connections']} connections, 2 threads; each case {setup['rounds']} runs"
-        f" of {setup['duration']} s, each between two runs of the baseline; ratio = the case's requests/s over the"
-        " mean of the two baselines around it (median of the runs, then every run's)",
-        "- CPU µs / request: CPU time of gunicorn, its PostgreSQL sessions, Redis and wrk during a run, divided by"
-        " the requests served. Other work on the machine does not enter it (except other clients of the shared"
-        " Redis), so its ratio (baseline's CPU per request over the case's) is the steadier estimate of the"
-        " requests/s ratio a machine to itself would show",
+        f" of {setup['duration']} s, each between two runs of the yardstick (the do-nothing DRF endpoint on gunicorn"
+        " gthread); × yardstick = the case's requests/s over the mean of the two yardstick runs around it (median"
+        " of the runs, then every run's); × do-nothing on its server = that over the do-nothing endpoint's own"
+        " × yardstick on the same server",
+        "- CPU µs / request: CPU time of the server's processes, its PostgreSQL sessions, Redis and wrk during a"
+        " run, divided by the requests served. Other work on the machine does not enter it (except other clients"
+        " of the shared Redis), so its ratio (the yardstick's CPU per request over the case's) is the steadier"
+        " estimate of the requests/s ratio a machine to itself would show",
         "- All requests come from one address: the counter throttle is raised out of reach but still evaluated",
         "- Data: 10,000 rooms of which 2,000 live; list pages of 20 (page 50 = offset 980; cursor page 50 ="
         " 49 `next` links from the first page: a keyset, and for most viewers a snapshot), cached"
@@ -220,9 +295,13 @@ def render(machine, setup, redis_mode, db_mode, flush, sweep, plans, viewers=Non
         f"- Load average (1, 5, 15 min): {machine['load_start']} at the start, {machine['load_end']} at the end",
         f"- Errors (non-2xx answers, socket errors): {errors}",
         "",
-        table(redis_mode, db_mode, flush, sweep, viewers),
+        table(setup, redis_mode, db_mode, flush, sweep, viewers),
         "",
-        f"Baseline runs, Redis-mode server (req/s, in order): {baselines}.",
+        "The servers side by side (the cases run on both):",
+        "",
+        side_by_side(setup, redis_mode),
+        "",
+        f"Yardstick runs, Redis mode (req/s, in order): {baselines}.",
         "",
         f"Counter flush: {flush['rooms']:,} rooms written in {flush['flush_s'] * 1000:.0f} ms; the database totals"
         f" {'match' if flush['exact'] else 'DO NOT match'} the increments exactly. The flush task then checked the"

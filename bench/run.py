@@ -1,28 +1,33 @@
 """`make bench`: the SPEC §12 workload, measured on this machine.
 
-Seeds 10,000 rooms (2,000 live) into a bench database of its own, starts gunicorn on
-PostgreSQL + Redis, drives it with wrk on loopback and prints requests/s and p99 latency of each
-case against a do-nothing DRF endpoint served by the same server (the heartbeat case on a room
-10,000 viewers watch); then holds 100,000 viewers over the 2,000 live rooms in Redis (bytes per
+Seeds 10,000 rooms (2,000 live) into a bench database of its own, starts two servers on
+PostgreSQL + Redis at once, on ports of their own (bench/servers.py): gunicorn gthread 4 x 2,
+whose do-nothing DRF endpoint is the yardstick, and the chosen server (BENCH_SERVER, granian as
+deploy/ runs it). Drives them with wrk on loopback and prints requests/s and p99 latency of each
+case: the whole case list on the chosen server (the heartbeat case on a room 10,000 viewers
+watch), the do-nothing endpoint and the hot cases on both; then holds 100,000 viewers over the 2,000 live rooms in Redis (bytes per
 viewer, the flush writing every room's count, the -viewer_count list's top 20), times one counter
 flush of 100,000 increments over 10,000 rooms, and one sweep where the sweeper offers a measurement.
 Writes bench/results.md.
 
 The machine may be shared, so its speed drifts: each case runs several times, each run between
-two runs of the baseline, and a case's ratio is the median of (its requests/s / the mean of the
-two baselines around it).
+two runs of the yardstick, and a case's ratio is the median of (its requests/s / the mean of the
+two yardstick runs around it). A case's ratio to the do-nothing endpoint on its own server is its
+ratio over that endpoint's.
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/liveroom_bench; it is
 emptied), BENCH_REDIS_URL (default REDIS_URL or redis://127.0.0.1:6379/0; keys under
 `liveroom-bench:` only), BENCH_DURATION (seconds per run, 3), BENCH_ROUNDS (runs per case, 5),
-BENCH_CONNECTIONS (64), BENCH_WORKERS / BENCH_THREADS (gunicorn gthread, 4 / 2).
+BENCH_CONNECTIONS (64), BENCH_SERVER (granian or gthread: the server of the whole case list),
+BENCH_WORKERS / BENCH_THREADS (the gthread yardstick, 4 / 2), BENCH_GRANIAN_WORKERS /
+BENCH_GRANIAN_THREADS / BENCH_GRANIAN_BACKPRESSURE (granian, deploy/'s settings by default).
 """
 
+import contextlib
 import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,16 +40,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import metrics_cost, report  # noqa: E402
+from bench import metrics_cost, report, servers  # noqa: E402
+from bench.servers import YARDSTICK, free_port  # noqa: E402, F401 (bench/events.py takes free_port from here)
 
-BIN = Path(sys.executable).parent
 DURATION = int(os.environ.get("BENCH_DURATION", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
-# gthread keeps connections alive (sync workers close each one); two threads per process let one
-# run while the other waits for Redis or the database, without many threads queueing for the GIL.
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+SERVER = os.environ.get("BENCH_SERVER", "granian")
+if SERVER not in servers.KINDS:
+    sys.exit(f"BENCH_SERVER={SERVER!r}: one of {', '.join(servers.KINDS)}")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/liveroom_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 PREFIX = "liveroom-bench"
@@ -53,6 +57,15 @@ REDIS_PIDS = [
     int(p) for p in subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True).stdout.split()
 ]
 BASELINE = "/api/v1/bench/noop/"
+NOOP = "do-nothing DRF endpoint"
+# Run on both servers, side by side; every other case runs on SERVER only.
+HOT = {
+    "list page 1",
+    "detail of a live room",
+    "like, one hot room",
+    "Xiaozhibo FetchList page 1",
+    "Xiaozhibo ChangeCount (a like)",
+}
 CROWD = 10_000  # viewers of the heartbeat case's room
 HEARTBEAT = f"heartbeat, a room with {CROWD:,} viewers"
 
@@ -103,9 +116,8 @@ def main():
     from bench import seed
 
     setup = {
-        "workers": WORKERS,
-        "threads": THREADS,
-        "worker_class": "gthread",
+        "server": SERVER,
+        "servers": {kind: servers.describe(kind) for kind in {YARDSTICK, SERVER}},
         "connections": CONNECTIONS,
         "duration": DURATION,
         "rounds": ROUNDS,
@@ -141,12 +153,13 @@ def main():
         ),
     ]
     say(
-        f"Redis mode: gunicorn {WORKERS} workers x {THREADS} threads; wrk {CONNECTIONS} connections;"
-        f" {ROUNDS} runs of {DURATION} s per case, each between two baseline runs"
+        f"Redis mode: {servers.describe(SERVER)}, yardstick {servers.describe(YARDSTICK)}; wrk {CONNECTIONS}"
+        f" connections; {ROUNDS} runs of {DURATION} s per case, each between two yardstick runs"
     )
     cases.append(("list page 1 revalidated (304)", "/api/v1/rooms/", "revalidate.lua"))
-    with Server(ENV) as server, Flusher(), NginxFront(server) as front:
-        say(f"nginx front (deploy/nginx/liveroom.conf) at {front.url}, in front of that gunicorn")
+    with Servers(ENV) as pair, Flusher(), NginxFront(pair.chosen) as front:
+        server = pair.chosen
+        say(f"nginx front (deploy/nginx/liveroom.conf) at {front.url}, in front of {SERVER}")
         cases.append(
             ("list page 1 through the nginx front (deploy/, TLS, cache warm)", f"{front.url}/api/v1/rooms/", None)
         )
@@ -154,10 +167,11 @@ def main():
             ("list cursor page 50", cursor_path(server, "/api/v1/rooms/"), None),
             ("list cursor page 50, most viewers", cursor_path(server, "/api/v1/rooms/?ordering=-viewer_count"), None),
         ]
-        redis_mode = server.compare(cases)
-    say("database-counter mode (no REDIS_URL): gunicorn restarted")
-    with Server({**ENV, "REDIS_URL": ""}) as server:
-        db_mode = server.compare([("like, one hot room, database mode", f"/api/v1/rooms/{hot}/like/", "like.lua")])
+        redis_mode = pair.compare(on_servers(cases))
+    say("database-counter mode (no REDIS_URL): servers restarted")
+    with Servers({**ENV, "REDIS_URL": ""}) as pair:
+        like = ("like, one hot room, database mode", f"/api/v1/rooms/{hot}/like/", "like.lua", [SERVER])
+        db_mode = pair.compare([like])
     clear_redis()  # its counts predate the database mode's likes: let it load them again
     say("viewers: 100,000 joining the 2,000 live rooms")
     viewers = seed.measure_viewers(rng, say)
@@ -175,8 +189,18 @@ def main():
     text += metrics_cost.render(metrics_cost.measure(), health_check)
     (ROOT / "bench" / "results.md").write_text(text)
     print()
-    print(report.table(redis_mode, db_mode, flush, sweep, viewers))
+    print(report.table(setup, redis_mode, db_mode, flush, sweep, viewers))
+    print()
+    print(report.side_by_side(setup, redis_mode))
     say("written to bench/results.md")
+
+
+def on_servers(cases):
+    """(name, path, script, servers): the do-nothing endpoint on SERVER, then the cases, the hot
+    ones on both servers."""
+    both = [YARDSTICK, SERVER] if SERVER != YARDSTICK else [SERVER]
+    noop = [(NOOP, BASELINE, None, [SERVER])] if SERVER != YARDSTICK else []
+    return noop + [(name, path, script, both if name in HOT else [SERVER]) for name, path, script in cases]
 
 
 def xiaozhibo(body):
@@ -192,7 +216,7 @@ def change_count(userid):
     return {"Action": "ChangeCount", "userid": userid, "type": 1, "optype": 0, "flag": 0, "fileid": ""}
 
 
-# --- wrk, gunicorn, Redis -----------------------------------------------------------------------------
+# --- wrk, the servers, Redis -----------------------------------------------------------------------------
 
 
 def ensure_wrk():
@@ -226,99 +250,72 @@ def clear_redis():
         client.delete(*names[start : start + 1000])
 
 
-def free_port():
-    for port in random.sample(range(28000, 29000), 1000):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    sys.exit("no free port in 28000-28999")
-
-
-class Server:
-    """gunicorn serving liveroom on a free loopback port."""
+class Servers:
+    """The yardstick (gunicorn gthread) and SERVER, both running on ports of their own: the idle
+    one costs nothing, and a case on either runs between two yardstick runs."""
 
     def __init__(self, env):
-        self.env, self.port, self.front_pids = {**os.environ, **env}, free_port(), []
-        separator = "&" if "?" in DATABASE_URL else "?"
-        self.env["DATABASE_URL"] = f"{DATABASE_URL}{separator}application_name={SERVER_APP}"
+        self.env = {**os.environ, **env}
+        self.stack = contextlib.ExitStack()
 
     def __enter__(self):
-        command = [
-            str(BIN / "gunicorn"),
-            "liveroom.wsgi:application",
-            f"--bind=127.0.0.1:{self.port}",
-            f"--workers={WORKERS}",
-            "--worker-class=gthread",
-            f"--threads={THREADS}",
-            "--backlog=2048",
-            "--log-level=warning",
-        ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                sys.exit("gunicorn stopped at start-up (see above)")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-                    if b" 200 " in sock.recv(100):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        sys.exit("gunicorn did not answer /healthz within 30 s")
+        self.by_kind = {
+            kind: self.stack.enter_context(servers.Server(kind, self.env, f"{SERVER_APP}-{kind}"))
+            for kind in dict.fromkeys([YARDSTICK, SERVER])
+        }
+        for server in self.by_kind.values():
+            server.front_pids = []
+        self.chosen = self.by_kind[SERVER]
+        return self
 
     def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        self.stack.close()
 
     def compare(self, cases):
-        """{"baseline": [runs], case name: [runs]}: ROUNDS runs of each case, each between two
-        baseline runs and compared with the mean of those two (requests/s and CPU per request)."""
-        for _, path, script in [("baseline", BASELINE, None), *cases]:
-            report.wrk(self.url(path), script, 1, CONNECTIONS)  # warm-up: connections, caches, scripts
-        baselines = [self.run(BASELINE, None)]
-        result = {name: [] for name, _, _ in cases}
+        """{"baseline": [yardstick runs], "cases": [(name, server, [runs])]}: ROUNDS runs of each
+        case on each of its servers, each between two yardstick runs and compared with the mean of
+        those two (requests/s and CPU per request)."""
+        yardstick = self.by_kind[YARDSTICK]
+        measured = [(name, path, script, kind) for name, path, script, kinds in cases for kind in kinds]
+        report.wrk(yardstick.url(BASELINE), None, 1, CONNECTIONS)  # warm-up: connections, caches, scripts
+        for _, path, script, kind in measured:
+            report.wrk(self.by_kind[kind].url(path), script, 1, CONNECTIONS)
+        baselines = [self.run(yardstick, BASELINE, None)]
+        result = [(name, kind, []) for name, _, _, kind in measured]
         for round_ in range(1, ROUNDS + 1):
-            for name, path, script in cases:
-                run = self.run(path, script)
-                baselines.append(self.run(BASELINE, None))
+            for (name, path, script, kind), (_, _, runs) in zip(measured, result, strict=True):
+                run = self.run(self.by_kind[kind], path, script)
+                baselines.append(self.run(yardstick, BASELINE, None))
                 around = baselines[-2:]
                 run["ratio"] = run["rps"] / (sum(b["rps"] for b in around) / 2)
                 run["cpu_ratio"] = (sum(b["cpu_us"] for b in around) / 2) / run["cpu_us"]
-                result[name].append(run)
+                runs.append(run)
                 say(
-                    f"{name} ({round_}/{ROUNDS}): {run['rps']:,.0f} req/s, p99 {run['p99_ms']:.1f} ms,"
-                    f" {run['cpu_us']:.0f} µs CPU/request{report.errors_note(run)}; baseline"
+                    f"{name} on {kind} ({round_}/{ROUNDS}): {run['rps']:,.0f} req/s, p99 {run['p99_ms']:.1f} ms,"
+                    f" {run['cpu_us']:.0f} µs CPU/request{report.errors_note(run)}; yardstick"
                     f" {around[0]['rps']:,.0f} / {around[1]['rps']:,.0f} req/s → {run['ratio']:.2f};"
                     f" by CPU {run['cpu_ratio']:.2f} (load {run['load']})"
                 )
-        return {"baseline": baselines, **result}
+        return {"baseline": baselines, "cases": result}
 
-    def run(self, path, script):
-        """One measured wrk run, with the CPU time the server side spent per request (gunicorn,
-        its PostgreSQL backends, Redis) plus wrk's own: what the run cost whatever else ran."""
+    def run(self, server, path, script):
+        """One measured wrk run, with the CPU time the server side spent per request (the server's
+        processes, its PostgreSQL backends, Redis) plus wrk's own: what the run cost whatever else ran."""
         if script in PREPARE:
-            PREPARE[script](self.url(path))
-        load, pids = report.loadavg(), self.server_pids()
+            PREPARE[script](server.url(path))
+        load, pids = report.loadavg(), self.server_pids(server)
         before = report.cpu_seconds(pids)
-        result = report.wrk(self.url(path), script, DURATION, CONNECTIONS)
+        result = report.wrk(server.url(path), script, DURATION, CONNECTIONS)
         cpu = report.cpu_seconds(pids) - before + result["wrk_cpu"]
         return {**result, "load": load, "cpu_us": cpu / max(result["requests"], 1) * 1e6}
 
-    def server_pids(self):
+    def server_pids(self, server):
         from django.db import connection
 
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [SERVER_APP])
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [server.app_name])
             postgres = [row[0] for row in cursor.fetchall()]
-        return [self.process.pid, *_children(self.process.pid), *postgres, *REDIS_PIDS, *self.front_pids]
-
-    def url(self, path):
-        return path if "://" in path else f"http://127.0.0.1:{self.port}{path}"
+        return [*server.pids(), *postgres, *REDIS_PIDS, *server.front_pids]
 
 
 def _current_etag(url):
@@ -343,11 +340,6 @@ def cursor_path(server, path, page=50):
     return f"{parts.path}?{parts.query}"
 
 
-def _children(pid):
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return [int(child) for child in found]
-
-
 class NginxFront:
     """The shipped nginx site (deploy/nginx/liveroom.conf, rendered as tests/scaleout/ does) in front
     of `server`; its processes count in the server's CPU time."""
@@ -365,7 +357,7 @@ class NginxFront:
         self.procs = Processes(self.directory.name)
         nginx = start_nginx(self.procs, Path(self.directory.name) / "nginx", [self.server.port])
         self.url = nginx.url
-        self.server.front_pids = [nginx.pid, *_children(nginx.pid)]
+        self.server.front_pids = [nginx.pid, *servers.children(nginx.pid)]
         return self
 
     def __exit__(self, *exc):

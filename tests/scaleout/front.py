@@ -1,6 +1,6 @@
 """The shipped production front (deploy/) on this machine: deploy/nginx/liveroom.conf rendered onto
-free ports and a temporary directory, with a certificate made here, in front of gunicorn nodes
-started with deploy/Procfile's `web` command. Used by the tests and by `make bench`."""
+free ports and a temporary directory, with a certificate made here, in front of web nodes
+started with deploy/Procfile's `web` command (granian). Used by the tests and by `make bench`."""
 
 import os
 import re
@@ -12,20 +12,9 @@ from .procs import ROOT, free_port, wait_for
 DEPLOY = ROOT / "deploy"
 
 
-def procfile_command(name) -> str:
-    for line in (DEPLOY / "Procfile").read_text().splitlines():
-        if line.startswith(f"{name}:"):
-            return line.split(":", 1)[1].strip()
-    raise LookupError(f"no {name} in deploy/Procfile")
-
-
 def start_node(procs, name, env, workers=2):
-    """A gunicorn node exactly as deploy/Procfile starts it (PORT, WEB_CONCURRENCY set here)."""
-    port = free_port()
-    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
-    proc = procs.start(name, ["bash", "-c", f"exec {procfile_command('web')}"], env)
-    proc.port, proc.url = port, f"http://127.0.0.1:{port}"
-    return proc
+    """A web node exactly as deploy/Procfile starts it (PORT, WEB_CONCURRENCY set here)."""
+    return procs.web(name, env, workers=workers)
 
 
 def make_certificate(directory: Path):

@@ -1,4 +1,4 @@
-"""Real processes for the scale-out tests: redis-server / sentinel, gunicorn, Celery, nginx.
+"""Real processes for the scale-out tests: redis-server / sentinel, web nodes, Celery, nginx.
 
 Each runs in a session of its own (so its children go with it), logs to a file the failure
 message quotes, and is stopped by its own pid at the end: nothing is looked up by name.
@@ -105,33 +105,23 @@ class Processes:
         wait_for(lambda: _redis_ping(port), f"redis-server on {port}", proc)
         return proc
 
-    def gunicorn(self, name, env, *, workers=2, threads=4):
+    def web(self, name, env, *, workers=2):
+        """A web node exactly as deploy/Procfile's `web` line starts it (PORT, WEB_CONCURRENCY set here)."""
         port = free_port()
-        proc = self.start(
-            name,
-            [
-                str(BIN / "gunicorn"),
-                "liveroom.wsgi",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-k",
-                "gthread",
-                "-w",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--graceful-timeout",
-                "2",
-                "--access-logfile",
-                "-",
-            ],
-            env,
-        )
+        env = {**(env or os.environ), "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+        proc = self.start(name, ["bash", "-c", f"exec {procfile_command('web')}"], env)
         proc.port, proc.url = port, f"http://127.0.0.1:{port}"
         return proc
 
     def celery(self, name, env, *args):
         return self.start(name, [str(BIN / "celery"), "-A", "liveroom", *args], env)
+
+
+def procfile_command(name) -> str:
+    for line in (ROOT / "deploy" / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return line.split(":", 1)[1].strip()
+    raise LookupError(f"no {name} in deploy/Procfile")
 
 
 def _redis_ping(port):

@@ -1,4 +1,4 @@
-"""The shipped nginx front (deploy/nginx/liveroom.conf) in front of two gunicorn nodes, over TLS."""
+"""The shipped nginx front (deploy/nginx/liveroom.conf) in front of two web nodes (deploy/Procfile), over TLS."""
 
 import time
 

@@ -1,5 +1,5 @@
 """Redis failover through Sentinel (SPEC §14): a primary, a replica and a sentinel of our own; the
-primary is killed under load, and the app (gunicorn, Celery worker and beat) follows the promotion."""
+primary is killed under load, and the app (a web node, Celery worker and beat) follows the promotion."""
 
 import threading
 import time
@@ -84,7 +84,7 @@ def test_app_follows_a_sentinel_failover(procs, node_env, tmp_path, simulator, s
         SWEEP_INTERVAL=1,
         OFFLINE_STRIKES=1000,  # the room's stream is not online at the simulator: keep the room
     )
-    node = procs.gunicorn("web", env)
+    node = procs.web("web", env)
     procs.celery("worker", env, "worker", "-c", "1", "--without-gossip", "--without-mingle", "-l", "WARNING")
     procs.celery("beat", env, "beat", "-l", "WARNING", "--schedule", str(tmp_path / "beat-schedule"))
     wait_http(node)

@@ -1,4 +1,4 @@
-"""Several nodes on one PostgreSQL and Redis (SPEC §14): two gunicorn nodes, two Celery workers and
+"""Several nodes on one PostgreSQL and Redis (SPEC §14): two web nodes (deploy/Procfile), two Celery workers and
 two beat processes (one too many, by mistake) under likes, joins, callbacks, sweeps and bans spread
 over both nodes. Counts are exact after the flush, each sweep interval runs one sweep, each ban
 reaches the cloud once, and nothing is applied twice."""
@@ -77,7 +77,7 @@ def test_two_nodes_two_workers_two_beats_stay_exact(
         OFFLINE_STRIKES=1000,  # streams are not online at the simulator: no zombie closing here
         ROOM_LIST_CACHE_TTL=2,
     )
-    nodes = [procs.gunicorn(f"web{i}", env) for i in (1, 2)]
+    nodes = [procs.web(f"web{i}", env) for i in (1, 2)]
     for i in (1, 2):
         procs.celery(f"worker{i}", env, "worker", "-c", "2", "-n", f"w{i}@%h", "--without-gossip", "-l", "WARNING")
     for i in (1, 2):  # one beat too many
