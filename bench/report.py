@@ -28,6 +28,9 @@ FLUSH_TARGET_S, SWEEP_TARGET_S = 1.0, 3.0
 VIEWER_BYTES_TARGET, VIEWER_FLUSH_TARGET_S = 150, 1.0
 
 
+MS = {"us": 0.001, "ms": 1, "s": 1000}
+
+
 def wrk(url, script, seconds, connections):
     """One wrk run: requests/s, p99, errors, requests done and the CPU seconds wrk itself used.
 
@@ -48,9 +51,16 @@ def wrk(url, script, seconds, connections):
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()
+    mean, mean_unit = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out).groups()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p99_ms": float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit],
+        "rps": rps,
+        "p99_ms": float(value) * MS[unit],
+        # Little's law: requests in flight on average. wrk keeps one request on each connection, so
+        # this is about `connections` unless the server leaves some connections unanswered (wrk
+        # counts no error for those; granian with a low --backpressure does it).
+        "in_flight": rps * float(mean) * MS[mean_unit] / 1000,
+        "connections": connections,
         "errors": sum(map(int, socket_errors.groups() if socket_errors else ()))
         + int(non_2xx.group(1) if non_2xx else 0),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
@@ -71,7 +81,10 @@ def cpu_seconds(pids):
 
 
 def errors_note(run):
-    return f", {run['errors']} ERRORS" if run["errors"] else ""
+    note = f", {run['errors']} ERRORS" if run["errors"] else ""
+    if run["in_flight"] < run["connections"] / 2:
+        note += f", ONLY ~{run['in_flight']:.0f} OF {run['connections']} CONNECTIONS ANSWERED"
+    return note
 
 
 def loadavg():
@@ -261,12 +274,14 @@ def _servers_text(setup):
 
 
 def render(machine, setup, redis_mode, db_mode, flush, sweep, plans, viewers=None):
-    errors = sum(
-        run["errors"]
+    every = [
+        run
         for mode in (redis_mode, db_mode)
         for runs in [mode["baseline"], *(runs for _, _, runs in mode["cases"])]
         for run in runs
-    )
+    ]
+    errors = sum(run["errors"] for run in every)
+    starved = sum(run["in_flight"] < run["connections"] / 2 for run in every)
     baselines = ", ".join(f"{run['rps']:,.0f}" for run in redis_mode["baseline"])
     lines = [
         "# Benchmark results (`make bench`)",
@@ -294,6 +309,8 @@ def render(machine, setup, redis_mode, db_mode, flush, sweep, plans, viewers=Non
         " during the Redis-mode runs, as beat would",
         f"- Load average (1, 5, 15 min): {machine['load_start']} at the start, {machine['load_end']} at the end",
         f"- Errors (non-2xx answers, socket errors): {errors}",
+        f"- Runs in which fewer than half the connections had a request in flight on average (requests/s x mean"
+        f" latency; wrk counts no error for a connection the server leaves unanswered): {starved}",
         "",
         table(setup, redis_mode, db_mode, flush, sweep, viewers),
         "",

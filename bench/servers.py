@@ -24,12 +24,11 @@ GTHREAD = {
     "threads": int(os.environ.get("BENCH_THREADS", "2")),
 }
 # As deploy/ runs it (README, "The production front"): one worker per core, a few blocking
-# threads each, and at most that many requests taken in at once (the rest wait in the socket's
-# backlog instead of queueing inside the worker).
+# threads each. No low --backpressure: granian holds it per connection, kept-alive ones included,
+# so a worker would leave every connection past it unanswered.
 GRANIAN = {
     "workers": int(os.environ.get("BENCH_GRANIAN_WORKERS", "2")),
     "threads": int(os.environ.get("BENCH_GRANIAN_THREADS", "2")),
-    "backpressure": int(os.environ.get("BENCH_GRANIAN_BACKPRESSURE", "2")),
 }
 
 
@@ -46,7 +45,7 @@ def gthread_command(port, workers, threads):
     ]
 
 
-def granian_command(port, workers, threads, backpressure):
+def granian_command(port, workers, threads, keep_alive=True):
     return [
         str(BIN / "granian"),
         "--interface=wsgi",
@@ -56,9 +55,9 @@ def granian_command(port, workers, threads, backpressure):
         "--no-ws",
         f"--workers={workers}",
         f"--blocking-threads={threads}",
-        f"--backpressure={backpressure}",
         "--backlog=2048",
         "--log-level=warning",
+        *([] if keep_alive else ["--no-http1-keep-alive"]),
         "liveroom.wsgi:application",
     ]
 
@@ -68,7 +67,7 @@ KINDS = {
     "granian": (
         granian_command,
         GRANIAN,
-        "granian (WSGI) {workers} workers x {threads} blocking threads, backpressure {backpressure}",
+        "granian (WSGI) {workers} workers x {threads} blocking threads",
     ),
 }
 

@@ -1,4 +1,5 @@
-"""/metrics under several gunicorn workers and a Celery worker sharing PROMETHEUS_MULTIPROC_DIR.
+"""/metrics under a web node's several workers (deploy/Procfile's `web`) and a Celery worker sharing
+PROMETHEUS_MULTIPROC_DIR.
 
 Any web worker's scrape adds up the samples of every process on the node: the requests served
 by the other worker, and the sweep and stream-health passes run by the Celery worker's forked
@@ -17,11 +18,11 @@ import pytest
 import requests
 from django.conf import settings
 
+from tests.scaleout.procs import procfile_command
 from tests.test_celery_embedded import database_url
 from tests.test_metrics import samples, value
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,7 +75,7 @@ def wait_for(predicate, seconds=30, message="timed out"):
     pytest.fail(message)
 
 
-def test_scrape_adds_up_every_gunicorn_worker_and_the_celery_worker(simulator, processes, tmp_path):
+def test_scrape_adds_up_every_web_worker_and_the_celery_worker(simulator, processes, tmp_path):
     if not settings.REDIS_URL:
         pytest.skip("the Celery worker here uses the Redis broker")
     metrics_dir = tmp_path / "metrics"
@@ -89,10 +90,11 @@ def test_scrape_adds_up_every_gunicorn_worker_and_the_celery_worker(simulator, p
         "REDIS_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
         "CELERY_BROKER_URL": settings.REDIS_URL,
         "LOG_LEVEL": "WARNING",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
     }
     log = open(tmp_path / "processes.log", "w+")  # noqa: SIM115
-    gunicorn = [str(BIN / "gunicorn"), "liveroom.wsgi:application", f"--bind=127.0.0.1:{port}", "--workers=2"]
-    processes(gunicorn, env, log)
+    processes(["bash", "-c", f"exec {procfile_command('web')}"], env, log)
     worker = [sys.executable, "-m", "celery", "-A", "liveroom", "worker", "--concurrency=2", "--loglevel=WARNING"]
     processes(worker, env, log)
     url = f"http://127.0.0.1:{port}"
@@ -103,7 +105,7 @@ def test_scrape_adds_up_every_gunicorn_worker_and_the_celery_worker(simulator, p
         except requests.RequestException:
             return False
 
-    wait_for(answers, message="gunicorn did not start")
+    wait_for(answers, message="the web node did not start")
     for _ in range(30):  # fresh connections: both workers serve some
         requests.get(f"{url}/healthz", headers={"Connection": "close"}, timeout=5)
     pids = {path.name.split("_")[-1] for path in metrics_dir.glob("histogram_*.db")}
