@@ -28,7 +28,7 @@ GTHREAD = {
 # so a worker would leave every connection past it unanswered.
 GRANIAN = {
     "workers": int(os.environ.get("BENCH_GRANIAN_WORKERS", "2")),
-    "threads": int(os.environ.get("BENCH_GRANIAN_THREADS", "2")),
+    "threads": int(os.environ.get("BENCH_GRANIAN_THREADS", "4")),
 }
 
 
