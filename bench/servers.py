@@ -6,8 +6,10 @@ production server (deploy/), with the settings deploy/ gives it. BENCH_SERVER pi
 whole case list runs on; the other serves the do-nothing endpoint and the hot cases beside it.
 """
 
+import contextlib
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -99,7 +101,8 @@ class Server:
         self.env["DATABASE_URL"] = f"{database}{'&' if '?' in database else '?'}application_name={app_name}"
 
     def __enter__(self):
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env)
+        # a session of its own, so that stopping it stops its workers too, whatever its master does
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -119,12 +122,12 @@ class Server:
             return False
 
     def __exit__(self, *exc):
-        self.process.terminate()
-        try:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):  # workers that outlived their master
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def pids(self):
         """The server's own processes: its master and its workers."""

@@ -1,4 +1,4 @@
-"""Fault tests: the app under gunicorn on a redis-server of its own and behind a TCP proxy in
+"""Fault tests: the app under granian on a redis-server of its own and behind a TCP proxy in
 front of PostgreSQL, both of which the tests break (kill, SIGSTOP, cut) and mend.
 
 The figures each fault test records (requests, answers by status, increments accepted and
@@ -47,7 +47,7 @@ def broker_port():
 
 @pytest.fixture(scope="session")
 def app(django_db_setup, django_db_blocker, redis_server, pg_proxy, broker_port, workdir):
-    """gunicorn (1 worker, 8 threads) on the test database through the proxy, DEBUG off."""
+    """granian (1 worker, 8 blocking threads) on the test database through the proxy, DEBUG off."""
     db = connections["default"].settings_dict
     name = f"liveroom-faults-{uuid.uuid4().hex[:8]}"
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""

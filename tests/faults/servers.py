@@ -1,4 +1,4 @@
-"""The processes a fault test owns: a redis-server, a TCP proxy in front of PostgreSQL, gunicorn.
+"""The processes a fault test owns: a redis-server, a TCP proxy in front of PostgreSQL, granian.
 
 Each listens on 127.0.0.1 on a port the OS picked, and `close()` ends what it started (by its
 own pid), so nothing is left behind and nothing shared is touched.
@@ -150,24 +150,37 @@ def _reset(sock):
 
 
 class AppServer:
-    """The app under gunicorn (gthread, as deployed), configured by environment only."""
+    """The app under granian (WSGI, as deployed), configured by environment only; its workers are
+    in a session of their own, stopped with it."""
 
     def __init__(self, env, workdir, *, threads=8):
         self.port = free_port()
-        self.log = Path(workdir) / f"gunicorn-{self.port}.log"
-        command = [sys.executable, "-m", "gunicorn", "liveroom.wsgi", "-b", f"127.0.0.1:{self.port}"]
-        command += ["-k", "gthread", "-w", "1", "--threads", str(threads), "--timeout", "60", "--graceful-timeout", "1"]
+        self.log = Path(workdir) / f"granian-{self.port}.log"
+        command = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--http", "1"]
+        command += [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--blocking-threads",
+            str(threads),
+        ]
+        command += ["--workers-kill-timeout", "1", "liveroom.wsgi:application"]
         full_env = {**os.environ, **env}
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(command, cwd=BASE_DIR, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-        wait_until(self._up, timeout=30, what="gunicorn answering")
+            self.process = subprocess.Popen(
+                command, cwd=BASE_DIR, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_until(self._up, timeout=30, what="granian answering")
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
 
     def _up(self):
         if self.process.poll() is not None:
-            raise AssertionError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
+            raise AssertionError(f"granian exited: {self.log.read_text()[-2000:]}")
         try:
             requests.get(self.url("/healthz"), timeout=2)
             return True
@@ -176,9 +189,9 @@ class AppServer:
 
     def close(self):
         if self.process.poll() is None:
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
