@@ -5,8 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
+from livecloud import stream_urls
 from liveroom.redis import get_redis, key
-from rooms import counters, listcache, services, stream_urls
+from rooms import counters, listcache, services
 from rooms.models import Room, RoomEvent
 
 pytestmark = pytest.mark.django_db

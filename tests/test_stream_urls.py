@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from rooms import stream_urls
+from livecloud import stream_urls
 
 
 def test_tx_secret_matches_tencent_published_vector():
