@@ -139,7 +139,7 @@ class RoomEvent(models.Model):
 
 
 class Recording(models.Model):
-    """A recording file of a room's stream, reported by Tencent's recording callback (event_type 100)."""
+    """A recording file of a room's stream, reported by Tencent's recording callback (event 100)."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="recordings")
     file_id = models.CharField(max_length=64, blank=True, help_text="Tencent VOD file id.")
