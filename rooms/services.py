@@ -17,9 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from moderation.models import StreamerBan
-
-from . import listcache
+from . import hooks, listcache
 from .models import Recording, Room, RoomEvent
 from .signals import room_status_changed
 
@@ -50,8 +48,8 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
 
     Creations by one owner are serialised on the owner's row, so two racing requests end with
     exactly one open room (the database constraint backs this up); a streamer ban takes the
-    same lock, so a banned owner gets no room. Raises `StreamerBanned` while a ban holds, for a
-    retry with an old `idempotency_key` too.
+    same lock, so a banned owner gets no room (who is banned is asked of `hooks.streamer_ban`).
+    Raises `StreamerBanned` while a ban holds, for a retry with an old `idempotency_key` too.
 
     The lock is `FOR NO KEY UPDATE` (see `lock_owner`), not `FOR UPDATE`: it must not block the
     `KEY SHARE` lock PostgreSQL takes on the owner's row for every foreign key that names them
@@ -61,7 +59,7 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
     """
     with transaction.atomic():
         lock_owner(owner)
-        ban = StreamerBan.objects.active().filter(user=owner).first()
+        ban = hooks.streamer_ban(owner)
         if ban:  # before the retry lookup: an old key must not hand a banned owner a push URL
             raise StreamerBanned(ban)
         if idempotency_key:
