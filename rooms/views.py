@@ -126,7 +126,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         rooms = Room.objects.select_related("owner")
         if self.action == "list":
-            return rooms.filter(status=Room.Status.LIVE)
+            return rooms.live()
         return rooms
 
     def get_permissions(self):
@@ -162,7 +162,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_object(self):
         """A live room for anyone; any room for its owner and staff; 404 otherwise."""
         user = self.request.user
-        room = get_object_or_404(self.get_queryset().filter(Room.visible_to(user)), pk=self.kwargs["pk"])
+        room = get_object_or_404(self.get_queryset().visible_to(user), pk=self.kwargs["pk"])
         if self.action in OWNER_ACTIONS and room.owner_id != user.pk:
             raise PermissionDenied("Only the room's owner can do this.", code="not_owner")
         return room

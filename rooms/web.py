@@ -69,8 +69,8 @@ def live_list(request):
 def watch(request, pk):
     """`/rooms/{id}/`: a live room for anyone; any room for its owner and staff; 404 otherwise
     (the visibility rule of GET /api/v1/rooms/{id}/)."""
-    room = get_object_or_404(Room.objects.select_related("owner").filter(Room.visible_to(request.user)), pk=pk)
-    others = Room.objects.select_related("owner").filter(status=Room.Status.LIVE).exclude(pk=room.pk)
+    room = get_object_or_404(Room.objects.select_related("owner").visible_to(request.user), pk=pk)
+    others = Room.objects.select_related("owner").live().exclude(pk=room.pk)
     rooms = counters.with_pending([room, *others.order_by("-viewer_count", "-id")[:MORE_ROOMS]])
     data = RoomSerializer(rooms, many=True, context={"now": timezone.now()}).data
     return render(
@@ -94,7 +94,7 @@ def watch_state(request, pk):
     room is the 404 of one that does not exist. Rooms never live stay unknown."""
     rooms = Room.objects.exclude(status=Room.Status.CREATED)
     if not constant_time_compare(request.GET.get("key", ""), _state_key(pk)):
-        rooms = rooms.filter(Room.visible_to(request.user))
+        rooms = rooms.visible_to(request.user)
     status = get_object_or_404(rooms.values_list("status", flat=True), pk=pk)
     state = status if status in (Room.Status.LIVE, Room.Status.INTERRUPTED) else "ended"
     return JsonResponse({"state": state})
