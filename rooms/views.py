@@ -18,7 +18,7 @@ from liveroom import httpcache
 from liveroom.errors import Conflict
 from liveroom.serializers import ErrorSerializer
 
-from . import counters, cursors, fastpath, listcache, services
+from . import counters, cursors, fastpath, listcache, selectors, services
 from .filters import RoomFilter
 from .models import Room, RoomEvent
 from .pagination import PAGE_PARAMS, RoomPagination, reject_unknown_params
@@ -118,7 +118,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = RoomSerializer
     pagination_class = cursors.RoomListPagination
-    filterset_class = RoomFilter
+    filterset_class = RoomFilter  # for the schema: the list filters through `selectors.listed`
     filter_backends = [DjangoFilterBackend]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"[0-9]{1,18}"
@@ -194,10 +194,9 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         the ordering's index, however deep the page), then those rooms with their owners. A page
         of a snapshot walk (`rooms.cursors`) needs one: its ids and count come from Redis.
         """
-        ids = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True))
-        found = self.get_queryset().in_bulk(ids)
-        page = [found[pk] for pk in ids if pk in found]  # one that left the list meanwhile is left out
-        data = self.get_paginated_response(self.get_serializer(self.paginator.with_counts(page), many=True).data).data
+        ids = self.paginate_queryset(selectors.listed(request.query_params).values_list("pk", flat=True))
+        page = selectors.page_rooms(ids, self.paginator.with_counts)
+        data = self.get_paginated_response(self.get_serializer(page, many=True).data).data
         return self._cached(data)
 
     @extend_schema(
