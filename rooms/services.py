@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import hooks, listcache
+from . import counters, hooks, listcache
 from .models import Recording, Room, RoomEvent
 from .signals import room_status_changed
 
@@ -261,9 +261,15 @@ def _transition(room, new, allowed, *, source, actor=None, reason="", guard=None
             RoomEvent.objects.create(
                 room_id=room.pk, old_status=old, new_status=new, reason=reason or "", actor=actor, source=source
             )
-            transaction.on_commit(
-                lambda old=old: room_status_changed.send(sender=Room, room_id=room.pk, old_status=old, new_status=new)
-            )
+            transaction.on_commit(lambda old=old: _status_changed(room.pk, old, new))
         room.refresh_from_db()
         return True
     return False
+
+
+def _status_changed(room_id, old, new):
+    """After a transition commits: rooms' own followers (the counters, the list cache) first, then
+    `room_status_changed` for the parts above rooms (see `signals`)."""
+    counters.follow_status(room_id, old, new)
+    listcache.follow_status(room_id, old, new)
+    room_status_changed.send(sender=Room, room_id=room_id, old_status=old, new_status=new)
