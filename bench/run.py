@@ -218,7 +218,7 @@ def ensure_database():
 
 
 def clear_redis():
-    from liveroom.redis import get_redis
+    from infra.redis import get_redis
 
     client = get_redis()
     names = list(client.scan_iter(f"{PREFIX}:*", count=1000))

@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from liveroom.redis import get_redis, key
+from infra.redis import get_redis, key
 from rooms import counters, cursors, selectors
 from rooms.models import Room
 from xiaozhibo.models import Account, RoomInfo

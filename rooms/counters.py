@@ -60,8 +60,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
+from infra.redis import UNREACHABLE, get_redis, key, pubsub_key, scripts
 from liveroom import metrics
-from liveroom.redis import UNREACHABLE, get_redis, key, pubsub_key, scripts
 
 from . import lua
 from .models import Room, RoomViewer

@@ -29,8 +29,8 @@ import redis
 from django.conf import settings
 from django.http import HttpResponse
 
+from infra.redis import UNREACHABLE, get_redis, key, scripts
 from liveroom import httpcache
-from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
 from .filters import canonical_query_string
 from .models import Room

@@ -3,8 +3,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
+from api.serializers import ErrorSerializer, StrictSerializer, TypedSerializer
 from livecloud import stream_urls
-from liveroom.serializers import ErrorSerializer, StrictSerializer, TypedSerializer
 
 from .models import Room
 

@@ -14,7 +14,7 @@ One pass (`sweep()`), run by Celery beat every SWEEP_INTERVAL and by `manage.py 
    then what the parts above rooms do with the online list (`hooks.on_online_streams`):
    moderation forbids and drops again banned rooms online while their ban holds (`reforbidden`);
 4. when the cloud call fails, nothing at all is closed (Tencent: treat the stream as online).
-Only one pass runs at a time (`liveroom.locks.exclusive`).
+Only one pass runs at a time (`infra.locks.exclusive`).
 """
 
 import logging
@@ -27,8 +27,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import livecloud
+from infra.locks import exclusive
 from liveroom import metrics
-from liveroom.locks import exclusive
 
 from . import hooks, services
 from .models import Room

@@ -14,9 +14,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from api.errors import Conflict
+from api.serializers import ErrorSerializer
 from liveroom import httpcache
-from liveroom.errors import Conflict
-from liveroom.serializers import ErrorSerializer
 
 from . import counters, cursors, fastpath, listcache, selectors, services
 from .filters import RoomFilter

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from liveroom.redis import get_redis, key
+from infra.redis import get_redis, key
 from rooms import counters, services, tasks
 from rooms.models import Room, RoomEvent
 from rooms.throttling import CounterThrottle

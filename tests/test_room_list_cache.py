@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from liveroom.redis import get_redis, key
+from infra.redis import get_redis, key
 from rooms import counters, listcache, services
 from rooms.models import Room, RoomEvent
 

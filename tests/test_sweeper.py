@@ -9,8 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 import livecloud
+from infra.locks import exclusive
 from livecloud.stream_urls import push_url
-from liveroom.locks import exclusive
 from rooms import sweeper, tasks
 from rooms.models import Room, RoomEvent
 
