@@ -3,7 +3,7 @@ from django.contrib.auth.password_validation import MinimumLengthValidator, get_
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from liveroom.serializers import StrictSerializer, TypedSerializer
+from api.serializers import StrictSerializer, TypedSerializer
 
 from .lockout import LockedOut, is_locked_out
 

@@ -98,7 +98,7 @@ def breaker_overhead(url, calls=200000):
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    from liveroom.breaker import BreakerRetry, new_breaker
+    from infra.breaker import BreakerRetry, new_breaker
 
     policies = {"breaker_us": BreakerRetry(new_breaker(url, 5)), "plain_us": Retry(NoBackoff(), 1)}
     timings = {name: [] for name in policies}

@@ -94,7 +94,7 @@ def loadavg():
 def describe_machine():
     from django.db import connection
 
-    from liveroom.redis import get_redis
+    from infra.redis import get_redis
 
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown CPU")

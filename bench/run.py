@@ -242,7 +242,7 @@ def ensure_database():
 
 
 def clear_redis():
-    from liveroom.redis import get_redis
+    from infra.redis import get_redis
 
     client = get_redis()
     names = list(client.scan_iter(f"{PREFIX}:*", count=1000))
@@ -393,13 +393,13 @@ class Flusher:
 
 
 def measure_sweep():
-    """The sweeper's own measurement (rooms.sweep_bench), on the still empty bench database."""
+    """The sweeper's own measurement (bench.sweep), on the still empty bench database."""
     import importlib.util
 
-    if importlib.util.find_spec("rooms.sweep_bench") is None:
-        say("sweep: this version has no sweep measurement (rooms.sweep_bench); skipped")
+    if importlib.util.find_spec("bench.sweep") is None:
+        say("sweep: this version has no sweep measurement (bench.sweep); skipped")
         return None
-    from rooms.sweep_bench import measure_sweep as measure
+    from bench.sweep import measure_sweep as measure
 
     say("sweep: one pass over 10,000 live rooms against the simulator")
     result = measure(rooms=10_000)

@@ -16,9 +16,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from liveroom.redis import get_redis, key
-from rooms import counters, cursors
-from rooms.filters import RoomFilter
+from infra.redis import get_redis, key
+from rooms import counters, cursors, selectors
 from rooms.models import Room
 from xiaozhibo.models import Account, RoomInfo
 
@@ -81,19 +80,15 @@ def xiaozhibo_userid(room_id) -> str:
 
 def explain_list() -> list[tuple[str, str]]:
     """EXPLAIN ANALYZE of the list's queries: the count, a deep page's ids for each ordering, the page's rooms."""
-    live = Room.objects.select_related("owner").filter(status=S.LIVE)
+    live = selectors.live_rooms()
     plans = []
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN ANALYZE SELECT COUNT(*) FROM {Room._meta.db_table} WHERE status = %s", [S.LIVE])
         plans.append(("count of live rooms", "\n".join(row[0] for row in cursor.fetchall())))
     for ordering in ("-started_at", "-viewer_count", "-like_count"):
-        room_filter = RoomFilter({"ordering": ordering}, queryset=live)
-        room_filter.is_valid()
-        page = room_filter.qs.values_list("pk", flat=True)[980:1000]
+        page = selectors.listed({"ordering": ordering}).values_list("pk", flat=True)[980:1000]
         plans.append((f"ids of page 50 of 20, ordering {ordering}", page.explain(analyze=True)))
-    newest = RoomFilter({"ordering": "-started_at"}, queryset=live)
-    newest.is_valid()
-    rows = newest.qs.values_list("pk", "started_at")
+    rows = selectors.listed({"ordering": "-started_at"}).values_list("pk", "started_at")
     pk, started = rows[979]
     cursor_page = cursors.after(rows, "started_at", (started, pk))[:21]
     plans.append(("ids of cursor page 50 of 20 (keyset), ordering -started_at", cursor_page.explain(analyze=True)))

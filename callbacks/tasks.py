@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from liveroom.beat import once_per_interval
+from infra.beat import once_per_interval
 
 from .models import CallbackEvent
 

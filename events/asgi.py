@@ -169,7 +169,7 @@ def _remember_public(pk):
 
 def _visible(pk, session_key, authorization) -> bool:
     """Whether the caller (the app's `Authorization: Token …`, else the web session's user) may
-    see the room (`Room.visible_to`). Closes its database connection: the thread is pooled."""
+    see the room (`Room.objects.visible_to`). Closes its database connection: the thread is pooled."""
     from importlib import import_module
     from types import SimpleNamespace
 
@@ -189,7 +189,7 @@ def _visible(pk, session_key, authorization) -> bool:
         elif session_key:
             store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
             user = get_user(SimpleNamespace(session=store))
-        return Room.objects.filter(Room.visible_to(user), pk=pk).exists()
+        return Room.objects.visible_to(user).filter(pk=pk).exists()
     finally:
         connection.close()
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from liveroom.redis import get_redis, key, pubsub_key, scripts
+from infra.redis import get_redis, key, pubsub_key, scripts
 
 # KEYS: the channel's stream, the pub/sub channel.  ARGV: channel, kind, data (JSON), keep.
 _KEEP = """

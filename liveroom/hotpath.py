@@ -26,7 +26,7 @@ from django.urls import Resolver404, get_resolver
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
-from .errors import dependency_failure, unavailable_response
+from api.errors import dependency_failure, unavailable_response
 
 # URL names (`liveroom.urls` and the apps' urls) whose anonymous requests take the hot path.
 HOT_VIEWS = {

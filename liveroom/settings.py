@@ -114,7 +114,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "liveroom.errors.DependencyErrorsMiddleware",  # database / Redis unreachable: 503 JSON
+    "api.errors.DependencyErrorsMiddleware",  # database / Redis unreachable: 503 JSON
 ]
 if not env_bool("HOT_PATH", True):
     MIDDLEWARE.remove("liveroom.hotpath.HotPathMiddleware")
@@ -161,12 +161,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_match("REDIS_URL", None, r"(redis|rediss|unix)://.+", "a Redis URL (redis://host:port/db)")
 REDIS_KEY_PREFIX = env_match("REDIS_KEY_PREFIX", "liveroom", r"[\w.:-]+", "a key prefix (letters, digits, _.:-)")
 # A Redis that does not answer costs a request at most this (connect and each reply), and is then
-# not tried for REDIS_BREAKER_SECONDS (liveroom.breaker).
+# not tried for REDIS_BREAKER_SECONDS (infra.breaker).
 REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 250, minimum=1)
 REDIS_BREAKER_SECONDS = env_int("REDIS_BREAKER_SECONDS", 5, minimum=1)
 
 
-# Redis named by Sentinel (liveroom/sentinel.py): the primary of REDIS_SENTINEL_MASTER, as the
+# Redis named by Sentinel (infra/sentinel.py): the primary of REDIS_SENTINEL_MASTER, as the
 # sentinels say. REDIS_URL then gives only the database number and password (unset: database 0).
 def _sentinels(raw):
     found = []
@@ -187,11 +187,11 @@ if REDIS_SENTINELS:
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis cache, where an unreachable Redis is a miss (liveroom.cache)
-            "BACKEND": "liveroom.cache.RedisCache",
+            # Django's Redis cache, where an unreachable Redis is a miss (infra.cache)
+            "BACKEND": "infra.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
-            "OPTIONS": {"pool_class": "liveroom.redis.ConnectionPool"},
+            "OPTIONS": {"pool_class": "infra.redis.ConnectionPool"},
         }
     }
 else:
@@ -233,7 +233,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Moderation: timed bans lift themselves; unconfirmed or lapsing cloud forbids are sent again.
     # Each entry sends its period as `interval`: the task runs once per interval even if two beats
-    # run by mistake (liveroom/beat.py).
+    # run by mistake (infra/beat.py).
     "lift-expired-bans": {"task": "moderation.tasks.lift_expired_bans", "schedule": 60, "kwargs": {"interval": 60}},
     "retry-unconfirmed-bans": {
         "task": "moderation.tasks.retry_unconfirmed_bans",
@@ -381,9 +381,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["liveroom.parsers.JSONParser"],  # DRF's, with too deep a body a 400
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],  # DRF's, with too deep a body a 400
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "liveroom.errors.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     # Throttles count per client address: X-Forwarded-For is read only behind this many proxies
     # of ours (DRF's default trusts whatever a client sends, so a throttle could be dodged).
@@ -408,8 +408,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # request bodies get components of their own: exact about what is required, blank or write-only
     "COMPONENT_SPLIT_REQUEST": True,
-    # every operation's error answers, with the one error shape (liveroom/schema.py)
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "liveroom.schema.document_errors"],
+    # every operation's error answers, with the one error shape (api/schema.py)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.document_errors"],
 }
 
 # Tests: cases per operation and phase in the schemathesis run (tests/test_api_schema.py).

@@ -4,17 +4,17 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import RegisterView, TokenView
+from api import schema  # noqa: F401 - registers its drf-spectacular extension before the schema is built
+from api.errors import api_not_found
 from moderation.views import ReportView
 from monitoring.admin import operations_view
 from monitoring.views import metrics_view
 
-from . import schema  # noqa: F401 - registers its drf-spectacular extension before the schema is built
-from .errors import api_not_found
 from .views import NoopView, healthz
 
-handler400 = "liveroom.errors.bad_request"
-handler404 = "liveroom.errors.not_found"
-handler500 = "liveroom.errors.server_error"
+handler400 = "api.errors.bad_request"
+handler404 = "api.errors.not_found"
+handler500 = "api.errors.server_error"
 
 api_v1 = [
     path("auth/register/", RegisterView.as_view(), name="register"),

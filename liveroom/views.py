@@ -5,12 +5,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .errors import DATABASE_RETRY_AFTER
+from api.errors import DATABASE_RETRY_AFTER
 
 
 def healthz(request):
     """200 when the database (and Redis, when configured) answer; 503 naming what failed, with
-    Retry-After. A Redis whose circuit is open fails at once (`liveroom.breaker`)."""
+    Retry-After. A Redis whose circuit is open fails at once (`infra.breaker`)."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -19,7 +19,7 @@ def healthz(request):
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
         checks["database"] = f"error: {exc.__class__.__name__}"
     if settings.REDIS_URL:
-        from liveroom.redis import get_redis
+        from infra.redis import get_redis
 
         try:
             get_redis().ping()

@@ -113,7 +113,7 @@ def form_action(name, *, description, title, form_class, service, label, done_te
     return admin.action(description=description, permissions=["ban"])(action)
 
 
-# --- room actions (used by rooms.admin.RoomAdmin) ---------------------------------------------
+# --- room actions (on the Room admin, see admin_rooms) ---------------------------------------------
 
 ban_rooms = form_action(
     "ban_rooms",
@@ -357,4 +357,5 @@ class ModerationActionAdmin(ReadOnlyAdmin):
         return timezone.localtime(action.until) if action.until else "permanent"
 
 
-from . import admin_findings  # noqa: E402, F401  (the queue, the live wall, reports, flags, decisions)
+# The queue, the live wall, reports, flags, decisions; the Room admin with bans, reports and flags.
+from . import admin_findings, admin_rooms  # noqa: E402, F401

@@ -177,8 +177,14 @@ def renew_cloud_forbids(now=None) -> int:
     return _resync(due)
 
 
+def active_streamer_ban(user) -> StreamerBan | None:
+    """The ban that keeps `user` from opening rooms now, or None (asked by `rooms.services.create_room`)."""
+    return StreamerBan.objects.active().filter(user=user).first()
+
+
 def reenforce_online_bans(online_streams) -> int:
-    """The sweeper saw `online_streams`: forbid and drop again those of rooms under a ban."""
+    """The sweeper saw `online_streams`: forbid and drop again those of rooms under a ban. Run by
+    each sweep pass (`rooms.hooks.on_online_streams`); returns how many bans were enforced again."""
     bans = RoomBan.objects.active().filter(cloud_confirmed=True).values_list("pk", "room__stream_id")
     return _resync(RoomBan.objects.filter(pk__in=[pk for pk, stream_id in bans if stream_id in online_streams]))
 

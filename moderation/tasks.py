@@ -4,7 +4,7 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
 import livecloud
-from liveroom.beat import once_per_interval
+from infra.beat import once_per_interval
 
 from . import services
 

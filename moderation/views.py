@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from liveroom.errors import Conflict
-from liveroom.serializers import StrictSerializer
+from api.errors import Conflict
+from api.serializers import StrictSerializer
 from rooms.models import Room
 from rooms.views import room_conflict
 

@@ -1,13 +1,13 @@
 """Time one stream health check over many live streams against an in-process Tencent simulator.
 
 `measure_health_check(rooms=10_000)` (or `python manage.py check_stream_health --bench`) creates
-that many owners and live rooms with their streams online (`rooms.sweep_bench.online_rooms`),
+that many owners and live rooms with their streams online (`bench.sweep.online_rooms`),
 runs one `health.check()` through the real client over HTTP, and deletes everything it created.
 """
 
 import time
 
-from rooms.sweep_bench import online_rooms
+from bench.sweep import online_rooms
 
 from . import health
 

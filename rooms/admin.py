@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
 
-from moderation.admin import RoomBanInline, RoomModerationMixin
-from moderation.admin_findings import FlagInline, ReportInline
 from monitoring.admin import StreamHealthInline
 
 from . import counters, services
@@ -42,7 +40,9 @@ class RoomChangeList(ChangeList):
 
 
 @admin.register(Room)
-class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
+class RoomAdmin(admin.ModelAdmin):
+    """Rooms; moderation extends it (`moderation.admin_rooms`) with bans, reports and flags."""
+
     list_display = (
         "id",
         "title",
@@ -58,7 +58,7 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
     search_fields = ("title", "stream_id", "owner__username", "owner__nickname")
     list_select_related = ("owner",)
     readonly_fields = (
-        "owner_streamer",
+        "owner",
         "stream_id",
         "status",
         "close_reason",
@@ -77,7 +77,7 @@ class RoomAdmin(RoomModerationMixin, admin.ModelAdmin):
         "snapshot_url",
     )
     fields = ("title", "cover_url", "location", *readonly_fields)
-    inlines = [StreamHealthInline, RoomEventInline, RoomBanInline, ReportInline, FlagInline, RecordingInline]
+    inlines = [StreamHealthInline, RoomEventInline, RecordingInline]
     date_hierarchy = "created_at"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default, without the warning
 

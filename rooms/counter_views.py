@@ -26,8 +26,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from liveroom.errors import Conflict, exception_handler
-from liveroom.parsers import NESTED_TOO_DEEP
+from api.errors import Conflict, exception_handler
+from api.parsers import NESTED_TOO_DEEP
 
 from . import counters
 from .models import Room

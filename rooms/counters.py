@@ -33,9 +33,9 @@ A change is one Lua script (throttle, liveness check, change): one round trip, n
 viewer change first drops the room's expired viewers (ZREMRANGEBYSCORE: each is dropped once,
 so O(log n) amortised per request, never a scan of the room's viewers); the flush does the same
 for every live room once per COUNTER_FLUSH_INTERVAL, so that rooms nobody touches drop too.
-`live` follows `room_status_changed`, and is rebuilt from the database by the flush task and
+`live` follows each status change (`follow_status`, after it commits), and is rebuilt from the database by the flush task and
 whenever `ready` is missing; a room missing from it is looked up in the database and added back
-when it is live. A Redis restart or a missed signal therefore heals itself.
+when it is live. A Redis restart or a missed update therefore heals itself.
 
 The flush writes absolute counts with their seq (`UPDATE ... WHERE counter_seq < seq`): the same
 write twice changes nothing and an older write never replaces a newer one. Dirty ids stay in
@@ -57,16 +57,15 @@ from django.core import signing
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
+from infra.redis import UNREACHABLE, get_redis, key, pubsub_key, scripts
 from liveroom import metrics
-from liveroom.redis import UNREACHABLE, get_redis, key, pubsub_key, scripts
 
 from . import lua
 from .models import Room, RoomViewer
-from .signals import counts_changed, room_status_changed
+from .signals import counts_changed
 from .throttling import CounterThrottle
 
 # DRF's reading of the client address (X-Forwarded-For behind NUM_PROXIES); a BaseThrottle has no
@@ -344,7 +343,7 @@ def sync_live() -> bool:
     """
     Room.objects.filter(status__in=[s for s in Room.Status if s != LIVE], viewer_count__gt=0).update(viewer_count=0)
     if not uses_redis():
-        RoomViewer.objects.filter(room__status__in=FINAL).delete()  # those a missed signal left
+        RoomViewer.objects.filter(room__status__in=FINAL).delete()  # those a missed update left
         return True
     for _ in range(3):
         gen = get_redis().get(_key("gen"))
@@ -357,7 +356,7 @@ def sync_live() -> bool:
 
 
 def _load_if_live(room_id) -> bool:
-    """Add a room that the database says is live to the live set (heals a missed signal).
+    """Add a room that the database says is live to the live set (heals a missed update).
 
     The database read must not predate a flush that committed newer counts and then dropped
     them from Redis; `gen` changes when counts are dropped, so a load that saw it change retries.
@@ -515,10 +514,9 @@ _scripts = scripts(
 )
 
 
-@receiver(room_status_changed, dispatch_uid="counters_follow_status")
-def _follow_status(sender, room_id, old_status, new_status, **kwargs):
+def follow_status(room_id, old_status, new_status):
     """Keep the counters in step with the room: a room that leaves live has nobody watching.
-    A failure here heals later (see module doc)."""
+    Called by `services` once a transition commits. A failure here heals later (see module doc)."""
     if LIVE not in (old_status, new_status):
         return
     if new_status != LIVE:

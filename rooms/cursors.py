@@ -27,7 +27,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from liveroom.redis import UNREACHABLE
+from infra.redis import UNREACHABLE
 
 from . import counters, snapshots
 from .filters import DEFAULT_ORDERING
@@ -181,7 +181,7 @@ class Walk:
     def _snapshot_page(self, cursor):
         if not snapshots.enabled():  # turned off since: the walk starts again, on a keyset
             raise CursorExpired()
-        found = snapshots.read(cursor.snapshot, cursor.offset, self.size)  # Redis down: a 503 (liveroom.errors)
+        found = snapshots.read(cursor.snapshot, cursor.offset, self.size)  # Redis down: a 503 (api.errors)
         if found is None:
             raise CursorExpired()
         self.count, page, values = found

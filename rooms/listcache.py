@@ -4,7 +4,7 @@ Every answer is stored as the exact bytes of its JSON response, as a field of on
 a list page under a digest of its host and its parameters as the list reads them (its `next` /
 `previous` links name the host; `?page=01`, `?page=1` and no `page` share one entry), a live room under its id (it is the same for everyone who may see it). Any change of the
 list's membership, or of a listed room, drops the whole hash and bumps `version` in one step (a
-receiver of `room_status_changed`); an answer computed before the change carries the old
+`follow_status`, called once a status change commits); an answer computed before the change carries the old
 version and is not stored. So membership is never stale. The hash expires at most
 ROOM_LIST_CACHE_TTL after its first answer: counts on a cached page lag by no more than that,
 and a cached room gets its current counts from Redis with the lookup. Signed play URLs stay valid
@@ -27,15 +27,13 @@ import re
 
 import redis
 from django.conf import settings
-from django.dispatch import receiver
 from django.http import HttpResponse
 
+from infra.redis import UNREACHABLE, get_redis, key, scripts
 from liveroom import httpcache
-from liveroom.redis import UNREACHABLE, get_redis, key, scripts
 
 from .filters import canonical_query_string
 from .models import Room
-from .signals import room_status_changed
 
 log = logging.getLogger(__name__)
 VERSION_FIELD = ".version"
@@ -259,8 +257,8 @@ def invalidate():
 _scripts = scripts(store=_STORE, room=_LOOKUP_ROOM, bound=_LOOKUP_BOUND)
 
 
-@receiver(room_status_changed, dispatch_uid="listcache_membership")
-def _membership_changed(sender, room_id, old_status, new_status, **kwargs):
+def follow_status(room_id, old_status, new_status):
+    """A room joined or left the list (called by `services` once a transition commits): answers go."""
     if Room.Status.LIVE not in (old_status, new_status):
         return
     try:

@@ -3,6 +3,23 @@ from django.db import models
 from django.db.models import Q
 
 
+class RoomQuerySet(models.QuerySet):
+    def live(self):
+        """The rooms in the public list."""
+        return self.filter(status=Room.Status.LIVE)
+
+    def visible_to(self, user):
+        """The rooms `user` may see: a live room for anyone; any room for its owner and staff.
+
+        The one rule of who sees a room: the API's retrieve (and the owner's actions), the watch
+        page, its state answer and the event streams all ask it."""
+        if user.is_staff:
+            return self.all()
+        if user.is_authenticated:
+            return self.filter(Q(status=Room.Status.LIVE) | Q(owner=user))
+        return self.live()
+
+
 class Room(models.Model):
     """A live room. Its `status` is written only by `rooms.services`."""
 
@@ -54,6 +71,8 @@ class Room(models.Model):
         max_length=64, blank=True, help_text="The app's Idempotency-Key of the request that opened the room."
     )
 
+    objects = RoomQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -80,15 +99,6 @@ class Room(models.Model):
     @property
     def is_open(self):
         return self.status in self.OPEN_STATUSES
-
-    @classmethod
-    def visible_to(cls, user) -> Q:
-        """The rooms `user` may see: a live room for anyone; any room for its owner and staff."""
-        if user.is_staff:
-            return Q()
-        if user.is_authenticated:
-            return Q(status=cls.Status.LIVE) | Q(owner=user)
-        return Q(status=cls.Status.LIVE)
 
 
 class RoomViewer(models.Model):
@@ -139,7 +149,7 @@ class RoomEvent(models.Model):
 
 
 class Recording(models.Model):
-    """A recording file of a room's stream, reported by Tencent's recording callback (event_type 100)."""
+    """A recording file of a room's stream, reported by Tencent's recording callback (event 100)."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="recordings")
     file_id = models.CharField(max_length=64, blank=True, help_text="Tencent VOD file id.")

@@ -3,9 +3,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
-from liveroom.serializers import ErrorSerializer, StrictSerializer, TypedSerializer
+from api.serializers import ErrorSerializer, StrictSerializer, TypedSerializer
+from livecloud import stream_urls
 
-from . import stream_urls
 from .models import Room
 
 COVER_URL_LENGTH = Room._meta.get_field("cover_url").max_length

@@ -17,9 +17,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from moderation.models import StreamerBan
-
-from . import listcache
+from . import counters, hooks, listcache
 from .models import Recording, Room, RoomEvent
 from .signals import room_status_changed
 
@@ -50,8 +48,8 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
 
     Creations by one owner are serialised on the owner's row, so two racing requests end with
     exactly one open room (the database constraint backs this up); a streamer ban takes the
-    same lock, so a banned owner gets no room. Raises `StreamerBanned` while a ban holds, for a
-    retry with an old `idempotency_key` too.
+    same lock, so a banned owner gets no room (who is banned is asked of `hooks.streamer_ban`).
+    Raises `StreamerBanned` while a ban holds, for a retry with an old `idempotency_key` too.
 
     The lock is `FOR NO KEY UPDATE` (see `lock_owner`), not `FOR UPDATE`: it must not block the
     `KEY SHARE` lock PostgreSQL takes on the owner's row for every foreign key that names them
@@ -61,7 +59,7 @@ def create_room(owner, *, title, cover_url="", location="", source=Source.API, i
     """
     with transaction.atomic():
         lock_owner(owner)
-        ban = StreamerBan.objects.active().filter(user=owner).first()
+        ban = hooks.streamer_ban(owner)
         if ban:  # before the retry lookup: an old key must not hand a banned owner a push URL
             raise StreamerBanned(ban)
         if idempotency_key:
@@ -263,9 +261,15 @@ def _transition(room, new, allowed, *, source, actor=None, reason="", guard=None
             RoomEvent.objects.create(
                 room_id=room.pk, old_status=old, new_status=new, reason=reason or "", actor=actor, source=source
             )
-            transaction.on_commit(
-                lambda old=old: room_status_changed.send(sender=Room, room_id=room.pk, old_status=old, new_status=new)
-            )
+            transaction.on_commit(lambda old=old: _status_changed(room.pk, old, new))
         room.refresh_from_db()
         return True
     return False
+
+
+def _status_changed(room_id, old, new):
+    """After a transition commits: rooms' own followers (the counters, the list cache) first, then
+    `room_status_changed` for the parts above rooms (see `signals`)."""
+    counters.follow_status(room_id, old, new)
+    listcache.follow_status(room_id, old, new)
+    room_status_changed.send(sender=Room, room_id=room_id, old_status=old, new_status=new)

@@ -14,7 +14,7 @@ import hashlib
 
 from django.conf import settings
 
-from liveroom.redis import get_redis, key, scripts
+from infra.redis import get_redis, key, scripts
 
 from . import counters
 

@@ -11,9 +11,10 @@ One pass (`sweep()`), run by Celery beat every SWEEP_INTERVAL and by `manage.py 
 3. created / interrupted rooms online: live (a lost push callback), an interrupted one only if
    it was interrupted before the list was asked for (a stale list revives nothing); interrupted past
    RECONNECT_WINDOW: closed (`stream_ended`); created past PENDING_TTL: closed (`expired`);
-   banned rooms online while their ban holds: forbidden and dropped again (`moderation`);
+   then what the parts above rooms do with the online list (`hooks.on_online_streams`):
+   moderation forbids and drops again banned rooms online while their ban holds (`reforbidden`);
 4. when the cloud call fails, nothing at all is closed (Tencent: treat the stream as online).
-Only one pass runs at a time (`liveroom.locks.exclusive`).
+Only one pass runs at a time (`infra.locks.exclusive`).
 """
 
 import logging
@@ -26,11 +27,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import livecloud
+from infra.locks import exclusive
 from liveroom import metrics
-from liveroom.locks import exclusive
-from moderation import services as moderation
 
-from . import services
+from . import hooks, services
 from .models import Room
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class SweepResult:
     healed: int = 0
     ended: int = 0
     expired: int = 0
-    reforbidden: int = 0
+    reforbidden: int = 0  # filled in by moderation's reaction to the online list (rooms.hooks)
     seconds: float = 0.0
 
     def as_dict(self):
@@ -82,7 +82,8 @@ def sweep(client=None) -> SweepResult:
             budget = min(settings.SWEEP_INTERVAL, settings.CELERY_TASK_SOFT_TIME_LIMIT) / 2
             _check_live(online, client, result, deadline=started + budget)
             _check_open(online, taken_at, result)
-            result.reforbidden = moderation.reenforce_online_bans(online)
+            for name, react in hooks.online_reactions.items():
+                setattr(result, name, react(online))
         result.seconds = round(time.perf_counter() - started, 3)
     logger.info("sweep: %s", result.as_dict())
     metrics.sweep_done(result)

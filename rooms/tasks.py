@@ -2,8 +2,8 @@ import time
 
 from celery import shared_task
 
+from infra.beat import once_per_interval
 from liveroom import metrics
-from liveroom.beat import once_per_interval
 
 from . import counters, sweeper
 from .signals import sweep_finished

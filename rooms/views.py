@@ -14,11 +14,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from api.errors import Conflict
+from api.serializers import ErrorSerializer
 from liveroom import httpcache
-from liveroom.errors import Conflict
-from liveroom.serializers import ErrorSerializer
 
-from . import counters, cursors, fastpath, listcache, services
+from . import counters, cursors, fastpath, listcache, selectors, services
 from .filters import RoomFilter
 from .models import Room, RoomEvent
 from .pagination import PAGE_PARAMS, RoomPagination, reject_unknown_params
@@ -118,7 +118,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = RoomSerializer
     pagination_class = cursors.RoomListPagination
-    filterset_class = RoomFilter
+    filterset_class = RoomFilter  # for the schema: the list filters through `selectors.listed`
     filter_backends = [DjangoFilterBackend]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     lookup_value_regex = r"[0-9]{1,18}"
@@ -126,7 +126,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         rooms = Room.objects.select_related("owner")
         if self.action == "list":
-            return rooms.filter(status=Room.Status.LIVE)
+            return rooms.live()
         return rooms
 
     def get_permissions(self):
@@ -162,7 +162,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_object(self):
         """A live room for anyone; any room for its owner and staff; 404 otherwise."""
         user = self.request.user
-        room = get_object_or_404(self.get_queryset().filter(Room.visible_to(user)), pk=self.kwargs["pk"])
+        room = get_object_or_404(self.get_queryset().visible_to(user), pk=self.kwargs["pk"])
         if self.action in OWNER_ACTIONS and room.owner_id != user.pk:
             raise PermissionDenied("Only the room's owner can do this.", code="not_owner")
         return room
@@ -194,10 +194,9 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         the ordering's index, however deep the page), then those rooms with their owners. A page
         of a snapshot walk (`rooms.cursors`) needs one: its ids and count come from Redis.
         """
-        ids = self.paginate_queryset(self.filter_queryset(self.get_queryset()).values_list("pk", flat=True))
-        found = self.get_queryset().in_bulk(ids)
-        page = [found[pk] for pk in ids if pk in found]  # one that left the list meanwhile is left out
-        data = self.get_paginated_response(self.get_serializer(self.paginator.with_counts(page), many=True).data).data
+        ids = self.paginate_queryset(selectors.listed(request.query_params).values_list("pk", flat=True))
+        page = selectors.page_rooms(ids, self.paginator.with_counts)
+        data = self.get_paginated_response(self.get_serializer(page, many=True).data).data
         return self._cached(data)
 
     @extend_schema(

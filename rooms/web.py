@@ -16,37 +16,21 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from rest_framework.utils.urls import replace_query_param
 
-from . import counters, cursors
-from .filters import DEFAULT_ORDERING, ORDERINGS, RoomFilter
+from . import counters, cursors, selectors
+from .filters import ORDERINGS
 from .models import Room
-from .pagination import RoomPagination
 from .serializers import RoomSerializer, RoomWithPushUrlSerializer
 
 LIST_API = "/api/v1/rooms/"
 MORE_ROOMS = 4  # other live rooms suggested under the player
 
 
-def _page_size(request):
-    try:
-        size = int(request.GET.get("page_size", RoomPagination.page_size))
-    except ValueError:
-        return RoomPagination.page_size
-    return min(max(size, 1), RoomPagination.max_page_size)
-
-
 def live_list(request):
-    """`/`: the first page of GET /api/v1/rooms/ (same filter, ordering, page size and cursor walk)."""
-    live = Room.objects.select_related("owner").filter(status=Room.Status.LIVE)
-    ordering = request.GET.get("ordering")
-    if ordering not in dict(ORDERINGS):
-        ordering = DEFAULT_ORDERING
-    room_filter = RoomFilter({"ordering": ordering}, queryset=live)
-    room_filter.is_valid()
-    size = _page_size(request)
+    """`/`: the first page of GET /api/v1/rooms/ (the same selector, parameter rules and cursor walk)."""
+    params = selectors.lenient(request.GET)
+    ordering, size = params["ordering"], params["page_size"]
     walk = cursors.Walk(ordering, cursors.scope_of(ordering), size)
-    ids = walk.page(room_filter.qs)
-    found = live.in_bulk(ids)
-    rooms = walk.with_counts([found[pk] for pk in ids if pk in found])
+    rooms = selectors.page_rooms(walk.page(selectors.listed({"ordering": ordering})), walk.with_counts)
     rooms = RoomSerializer(rooms, many=True, context={"now": timezone.now()}).data
     api_url = f"{LIST_API}?ordering={ordering}&page_size={size}"
     return render(
@@ -69,8 +53,8 @@ def live_list(request):
 def watch(request, pk):
     """`/rooms/{id}/`: a live room for anyone; any room for its owner and staff; 404 otherwise
     (the visibility rule of GET /api/v1/rooms/{id}/)."""
-    room = get_object_or_404(Room.objects.select_related("owner").filter(Room.visible_to(request.user)), pk=pk)
-    others = Room.objects.select_related("owner").filter(status=Room.Status.LIVE).exclude(pk=room.pk)
+    room = get_object_or_404(Room.objects.select_related("owner").visible_to(request.user), pk=pk)
+    others = Room.objects.select_related("owner").live().exclude(pk=room.pk)
     rooms = counters.with_pending([room, *others.order_by("-viewer_count", "-id")[:MORE_ROOMS]])
     data = RoomSerializer(rooms, many=True, context={"now": timezone.now()}).data
     return render(
@@ -94,7 +78,7 @@ def watch_state(request, pk):
     room is the 404 of one that does not exist. Rooms never live stay unknown."""
     rooms = Room.objects.exclude(status=Room.Status.CREATED)
     if not constant_time_compare(request.GET.get("key", ""), _state_key(pk)):
-        rooms = rooms.filter(Room.visible_to(request.user))
+        rooms = rooms.visible_to(request.user)
     status = get_object_or_404(rooms.values_list("status", flat=True), pk=pk)
     state = status if status in (Room.Status.LIVE, Room.Status.INTERRUPTED) else "ended"
     return JsonResponse({"state": state})

@@ -27,7 +27,7 @@ def redis_namespace(settings):
     settings.CACHES = caches
     yield prefix
     if django_settings.REDIS_URL:
-        from liveroom.redis import get_redis
+        from infra.redis import get_redis
 
         client = get_redis()
         keys = list(client.scan_iter(f"{prefix}:*", count=1000))

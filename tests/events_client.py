@@ -108,7 +108,7 @@ class Stream:
 def wait_for_subscribers(n=1, timeout=5.0):
     """Until the servers' hubs hold `n` subscriptions to the bus (Redis mode)."""
     from events import bus
-    from liveroom.redis import get_redis
+    from infra.redis import get_redis
 
     deadline = time.monotonic() + timeout
     while get_redis().pubsub_numsub(bus.pubsub_channel())[0][1] < n:

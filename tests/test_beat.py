@@ -1,9 +1,9 @@
-"""Periodic tasks run once per interval even when two beat processes send them (liveroom/beat.py)."""
+"""Periodic tasks run once per interval even when two beat processes send them (infra/beat.py)."""
 
 import pytest
 
 from callbacks.tasks import prune_callback_log
-from liveroom import beat
+from infra import beat
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def test_by_hand_it_always_runs():
 
 
 def test_the_claim_expires_before_the_next_interval(settings):
-    from liveroom.redis import get_redis, key
+    from infra.redis import get_redis, key
 
     assert beat.claim("probe", 10)
     assert not beat.claim("probe", 10)

@@ -9,9 +9,9 @@ import pytest
 import requests
 from django.utils import timezone
 
+from livecloud.stream_urls import signed_query
 from rooms import sweeper
 from rooms.models import Room, RoomEvent
-from rooms.stream_urls import signed_query
 
 
 class App:

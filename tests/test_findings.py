@@ -12,10 +12,10 @@ from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
 from callbacks.models import CallbackEvent
+from livecloud import stream_urls
 from moderation import admin_findings
 from moderation.models import Decision, Flag, ModerationAction, Report, RoomBan
 from moderation.tasks import enforce_room_ban
-from rooms import stream_urls
 from rooms.models import Room
 
 from . import xiaozhibo_client as xzb

@@ -3,7 +3,7 @@
 import pytest
 from django.http import QueryDict
 
-from liveroom.redis import get_redis, key
+from infra.redis import get_redis, key
 from rooms.filters import canonical_query
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ import livecloud
 from livecloud import CloudError
 from livecloud.api3 import Api3Client
 from livecloud.legacy import LegacyClient
-from rooms.stream_urls import push_url
+from livecloud.stream_urls import push_url
 
 BACKENDS = ["api3", "legacy"]
 FORBID = {"api3": "ForbidLiveStream", "legacy": "Live_Channel_SetStatus"}

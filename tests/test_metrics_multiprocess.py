@@ -46,7 +46,7 @@ def processes():
     yield start
     _stop(started)
     if settings.REDIS_URL:  # the broker's keys (not under the test's prefix)
-        from liveroom.redis import get_redis
+        from infra.redis import get_redis
 
         client = get_redis()
         for pattern in ("celery", "_kombu.binding.*", "unacked*"):

@@ -7,10 +7,11 @@ import pytest
 from django.utils import timezone
 
 import livecloud
+from livecloud import stream_urls
 from moderation import services
 from moderation.models import ModerationAction, RoomBan
 from moderation.tasks import enforce_room_ban, lift_expired_bans, retry_unconfirmed_bans
-from rooms import stream_urls, sweeper
+from rooms import sweeper
 from rooms.models import Room
 
 from .admin_actions import ROOM_BANS, ROOMS, STREAMERS, run_action, shown_messages

@@ -2,8 +2,9 @@
 
 import pytest
 
+from livecloud import stream_urls
 from monitoring import health
-from rooms import stream_urls, sweeper
+from rooms import sweeper
 from rooms.models import Room
 
 pytestmark = pytest.mark.django_db

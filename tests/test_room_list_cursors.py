@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from liveroom.redis import get_redis, key
+from infra.redis import get_redis, key
 from rooms import counters, cursors, services
 from rooms.models import Room, RoomEvent
 from tests.churn import Churn

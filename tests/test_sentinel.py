@@ -3,8 +3,8 @@ tests/scaleout/test_redis_failover.py)."""
 
 from redis.sentinel import SentinelConnectionPool
 
-from liveroom import sentinel
-from liveroom.redis import ConnectionPool
+from infra import sentinel
+from infra.redis import ConnectionPool
 
 from .test_settings import load_settings
 
@@ -21,7 +21,7 @@ def test_sentinels_name_redis_for_the_cache_and_the_broker(monkeypatch):
         "sentinel://:s3cret@10.0.0.5:26380/3;sentinel://:s3cret@10.0.0.6:26379/3;sentinel://:s3cret@[fd00::7]:26381/3"
     )
     assert conf["CELERY_BROKER_TRANSPORT_OPTIONS"] == {"master_name": "live-primary"}
-    assert conf["CACHES"]["default"]["OPTIONS"] == {"pool_class": "liveroom.redis.ConnectionPool"}
+    assert conf["CACHES"]["default"]["OPTIONS"] == {"pool_class": "infra.redis.ConnectionPool"}
 
 
 def test_without_redis_url_the_sentinels_still_mean_redis(monkeypatch):

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from livecloud.signing import md5_sign, tc3_signature
-from rooms.stream_urls import push_url
+from livecloud.stream_urls import push_url
 
 
 def api3(simulator, action, params, *, content_type="application/json", secret_key=None, timestamp=None):

@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 import livecloud
-from rooms.stream_urls import push_url
+from livecloud.stream_urls import push_url
 from tests.media import free_port
 
 

@@ -6,14 +6,13 @@ import time
 import pytest
 import requests
 
-from livecloud import CloudError
+from livecloud import CloudError, stream_urls
 from livecloud.api3 import Api3Client
 from livecloud.legacy import LegacyClient
 from livecloud.push_info import PushInfo
 from livecloud.signing import md5_sign
 from monitoring import health
 from monitoring.models import StreamHealth
-from rooms import stream_urls
 from rooms.models import Room
 from tests.test_metrics import samples, value
 

@@ -9,10 +9,10 @@ from django.db import connection
 from django.utils import timezone
 
 import livecloud
-from liveroom.locks import exclusive
+from infra.locks import exclusive
+from livecloud.stream_urls import push_url
 from rooms import sweeper, tasks
 from rooms.models import Room, RoomEvent
-from rooms.stream_urls import push_url
 
 pytestmark = pytest.mark.django_db
 S, R = Room.Status, Room.CloseReason

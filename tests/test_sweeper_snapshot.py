@@ -4,9 +4,9 @@ interrupted after the list was taken must not be revived by it."""
 import pytest
 
 import livecloud
+from livecloud.stream_urls import push_url
 from rooms import services, sweeper
 from rooms.models import Room, RoomEvent
-from rooms.stream_urls import push_url
 
 pytestmark = pytest.mark.django_db
 S = Room.Status

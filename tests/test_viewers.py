@@ -331,7 +331,7 @@ def test_join_all_counts_many_viewers_in_few_round_trips(live_room, mode, redis_
         assert len(redis_round_trips) <= 1 + 3 * 2
     assert counters.heartbeat(live_room.pk, viewers[0]) == 25
     if mode == "redis":  # the live set's trust expires between the batches: the joins still count
-        from liveroom.redis import get_redis, key
+        from infra.redis import get_redis, key
 
         real_join = counters.join
 
@@ -347,7 +347,7 @@ def test_join_all_counts_many_viewers_in_few_round_trips(live_room, mode, redis_
 def test_expiry_trims_only_what_is_due(live_room, settings, redis_round_trips):
     """A change on a room with many viewers removes the expired ones and leaves the rest alone:
     the room's set is never walked viewer by viewer from Python."""
-    from liveroom.redis import get_redis, key
+    from infra.redis import get_redis, key
 
     settings.VIEWER_TIMEOUT = 1
     for n in range(300):

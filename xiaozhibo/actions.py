@@ -15,9 +15,10 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
+from livecloud import stream_urls
 from moderation import findings
 from moderation.models import Report
-from rooms import counters, listcache, services, stream_urls
+from rooms import counters, listcache, services
 from rooms.models import Room, RoomEvent
 
 from . import identity

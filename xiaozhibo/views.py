@@ -8,7 +8,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from liveroom.redis import UNREACHABLE
+from infra.redis import UNREACHABLE
 
 from .actions import HANDLERS
 from .protocol import DB_ERROR, INVALID_INPUT, INVALID_JSON, OK, Encoded, ProtocolError, clean, envelope

@@ -2,7 +2,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from liveroom.redis import get_redis, key
+from infra.redis import get_redis, key
 from rooms import counters, services
 from rooms.models import Room, RoomEvent
 from tests.churn import Churn

@@ -13,10 +13,11 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from accounts.models import User
+from livecloud import stream_urls
 from livecloud.sim.core import jpeg_size
 from moderation.models import Decision, Report, RoomBan
 from moderation.tasks import enforce_room_ban
-from rooms import counters, stream_urls
+from rooms import counters
 from rooms.models import Room
 from tests.media import Push
 

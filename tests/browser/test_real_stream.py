@@ -15,11 +15,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 import livecloud
+from livecloud.stream_urls import tx_secret
 from moderation import services as moderation
 from moderation.tasks import enforce_room_ban
 from rooms import sweeper
 from rooms.models import Room, RoomEvent
-from rooms.stream_urls import tx_secret
 from tests.media import Push
 
 from .conftest import eventually

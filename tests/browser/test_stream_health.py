@@ -8,9 +8,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from livecloud import stream_urls
 from monitoring import health
 from monitoring.models import StreamHealth
-from rooms import stream_urls
 from rooms.models import Room
 from tests.media import Push
 

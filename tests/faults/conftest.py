@@ -89,7 +89,7 @@ def faults(settings, redis_server, pg_proxy, transactional_db):
     settings.REDIS_KEY_PREFIX = PREFIX
     settings.REDIS_BREAKER_SECONDS = 1
     settings.REDIS_SOCKET_TIMEOUT_MS = 250  # the default
-    from liveroom.redis import get_redis
+    from infra.redis import get_redis
 
     wait_until(lambda: _ping(get_redis()), what="this process's Redis circuit closing")
     get_redis().flushall()

@@ -7,8 +7,8 @@ import pytest
 import redis
 from django.core.cache import cache
 
-from liveroom.breaker import Unavailable
-from liveroom.redis import breaker, get_redis
+from infra.breaker import Unavailable
+from infra.redis import breaker, get_redis
 from rooms.models import Room
 from tests import xiaozhibo_client as xzb
 
@@ -21,9 +21,9 @@ pytestmark = pytest.mark.usefixtures("faults")
 def cache_on_app_redis(settings, redis_server):
     settings.CACHES = {
         "default": {
-            "BACKEND": "liveroom.cache.RedisCache",
+            "BACKEND": "infra.cache.RedisCache",
             "LOCATION": redis_server.url,
-            "OPTIONS": {"pool_class": "liveroom.redis.ConnectionPool"},
+            "OPTIONS": {"pool_class": "infra.redis.ConnectionPool"},
         }
     }
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from livecloud.stream_urls import push_url
 from rooms import sweeper
 from rooms.models import Room
-from rooms.stream_urls import push_url
 
 from .servers import free_port
 

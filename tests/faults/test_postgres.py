@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from liveroom.redis import get_redis, key
+from infra.redis import get_redis, key
 from rooms import tasks
 from rooms.models import Room
 from tests.test_callbacks import signed

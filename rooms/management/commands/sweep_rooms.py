@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, bench, rooms, as_json, **options):
         if bench:
-            from rooms.sweep_bench import measure_sweep
+            from bench.sweep import measure_sweep
 
             result = measure_sweep(rooms=rooms)
         else:

@@ -1,4 +1,4 @@
-"""Push and play URLs with Tencent's anti-leech signature (txSecret / txTime).
+"""Push and play URLs with Tencent's anti-leech signature (txSecret / txTime): rooms asks for them here.
 
 txTime is the expiry as uppercase hex Unix time; txSecret = md5(key + stream_id + txTime).
 """

@@ -1,7 +1,7 @@
 """Redis named by Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_MASTER): how clients are built.
 
 Every Redis client of the project — the shared one and Django's cache (DRF's throttles), both
-built by `liveroom.redis.ConnectionPool`, and the Celery broker (kombu's `sentinel://` transport, set up in settings) — asks the sentinels for the
+built by `infra.redis.ConnectionPool`, and the Celery broker (kombu's `sentinel://` transport, set up in settings) — asks the sentinels for the
 current primary when it connects. After a failover the old primary's connections fail, the next
 command connects again and the sentinels name the promoted replica; a primary that comes back as
 a replica answers READONLY, on which redis-py disconnects and asks again.

@@ -13,7 +13,7 @@ import logging
 import redis
 from django.conf import settings
 
-from liveroom.redis import get_redis, key
+from .redis import get_redis, key
 
 log = logging.getLogger(__name__)
 

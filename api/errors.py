@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .redis import UNREACHABLE, unavailable_for
+from infra.redis import UNREACHABLE, unavailable_for
 
 log = logging.getLogger(__name__)
 

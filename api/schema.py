@@ -1,7 +1,7 @@
 """The OpenAPI schema's shared parts: the error answers of every operation, documented once.
 
 `document_errors` (a drf-spectacular postprocessing hook) gives each operation the error statuses
-it can answer, all with the one error shape `{code, detail[, fields]}` (`liveroom/errors.py`),
+it can answer, all with the one error shape `{code, detail[, fields]}` (`api/errors.py`),
 from what the operation declares: a body or query parameters can be refused (400, 415), a path
 names something that may not exist (404), credentials can be wrong (401), a signed-in caller can
 be refused (403), a write can meet a state that forbids it (409) or a throttle (429), and any
@@ -145,7 +145,7 @@ class DjangoFilterParameters(DjangoFilterExtension):
 class StrictSerializerSchema(OpenApiSerializerExtension):
     """A `StrictSerializer` refuses fields it does not take (400): its request body says so."""
 
-    target_class = "liveroom.serializers.StrictSerializer"
+    target_class = "api.serializers.StrictSerializer"
     match_subclasses = True
 
     def map_serializer(self, auto_schema, direction):

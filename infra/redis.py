@@ -1,7 +1,7 @@
 """One shared Redis client (connection pool) for counters, caches and locks.
 
 Every connection has short socket timeouts (`REDIS_SOCKET_TIMEOUT_MS`) and the circuit breaker of
-`liveroom.breaker` (one per Redis server, shared with Django's cache), so a Redis that is down or
+`infra.breaker` (one per Redis server, shared with Django's cache), so a Redis that is down or
 hangs costs a request at most one timeout, and none while the circuit is open.
 """
 

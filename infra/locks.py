@@ -31,7 +31,7 @@ def exclusive(name, *, timeout):
 
 @contextmanager
 def _redis_lock(name, timeout):
-    from liveroom.redis import get_redis, key
+    from infra.redis import get_redis, key
 
     lock = get_redis().lock(key("lock", name), timeout=timeout)
     acquired = lock.acquire(blocking=False)

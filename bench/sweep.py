@@ -16,9 +16,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from livecloud.sim import SimConfig, Simulator, SimulatorServer
-
-from . import sweeper
-from .models import Room
+from rooms import sweeper
+from rooms.models import Room
 
 
 def measure_sweep(rooms=10_000) -> dict:

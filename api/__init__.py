@@ -1,0 +1,3 @@
+"""The API's shared shape: the JSON error answer and its exception handler (`errors`), the JSON
+parser (`parsers`), the typed and strict input serializers (`serializers`) and the schema's
+error documentation (`schema`)."""
