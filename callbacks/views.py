@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from livecloud import callback_events as cloud_events
 from livecloud.callback_events import Rejected
-from liveroom import metrics
+from monitoring import metrics
 
 from . import handlers
 

@@ -11,7 +11,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.live.v20180801 import live_client, models
 
-from liveroom import metrics
+from monitoring import metrics
 
 from .errors import CloudError
 from .push_info import PushInfo, positive, resolution

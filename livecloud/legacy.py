@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from liveroom import metrics
+from monitoring import metrics
 
 from .errors import CloudError
 from .push_info import PushInfo, positive

@@ -105,10 +105,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "monitoring.middleware.RequestMetricsMiddleware",
-    "liveroom.httpcache.CacheHeadersMiddleware",  # below WhiteNoise: static files keep their own headers
+    "api.httpcache.CacheHeadersMiddleware",  # below WhiteNoise: static files keep their own headers
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # anonymous list / room / counter / Xiaozhibo requests skip what follows (liveroom.hotpath)
-    "liveroom.hotpath.HotPathMiddleware",
+    # anonymous list / room / counter / Xiaozhibo requests skip what follows (api.hotpath)
+    "api.hotpath.HotPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -117,7 +117,7 @@ MIDDLEWARE = [
     "api.errors.DependencyErrorsMiddleware",  # database / Redis unreachable: 503 JSON
 ]
 if not env_bool("HOT_PATH", True):
-    MIDDLEWARE.remove("liveroom.hotpath.HotPathMiddleware")
+    MIDDLEWARE.remove("api.hotpath.HotPathMiddleware")
 
 ROOT_URLCONF = "liveroom.urls"
 WSGI_APPLICATION = "liveroom.wsgi.application"

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callbacks.models import CallbackEvent
-from liveroom import recent
+from monitoring import recent
 from rooms.models import Room
 
 from . import exposition

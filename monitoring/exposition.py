@@ -1,7 +1,7 @@
 """What /metrics answers: the processes' samples plus figures read at scrape time.
 
 The samples (requests, likes, callbacks, sweeps, cloud calls, flushes) come from this process,
-or in multiprocess mode from every process's files (see `liveroom.metrics`). The gauges below
+or in multiprocess mode from every process's files (see `monitoring.metrics`). The gauges below
 are read from PostgreSQL and Redis at each scrape — five small queries and one Redis round trip
 — so they are right whichever process changed them.
 """
@@ -12,8 +12,8 @@ from django.db.models import Count
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
-from liveroom import metrics, recent
 from moderation.models import RoomBan
+from monitoring import metrics, recent
 from rooms import counters
 from rooms.models import Room
 

@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 import livecloud
-from liveroom import metrics
+from monitoring import metrics
 from rooms.models import Room
 
 from .models import StreamHealth

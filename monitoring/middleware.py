@@ -2,7 +2,7 @@ import time
 
 from django.core.exceptions import MiddlewareNotUsed
 
-from liveroom import metrics
+from monitoring import metrics
 
 
 class RequestMetricsMiddleware:

@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from liveroom import metrics
+from monitoring import metrics
 
 from . import exposition
 

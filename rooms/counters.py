@@ -61,7 +61,7 @@ from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
 from infra.redis import UNREACHABLE, get_redis, key, pubsub_key, scripts
-from liveroom import metrics
+from monitoring import metrics
 
 from . import lua
 from .models import Room, RoomViewer

@@ -6,8 +6,8 @@ for, a miss). The counter actions have views of their own (`rooms.counter_views`
 
 from django.conf import settings
 
+from api import httpcache
 from infra.redis import UNREACHABLE
-from liveroom import httpcache
 
 from . import listcache
 

@@ -29,15 +29,15 @@ import redis
 from django.conf import settings
 from django.http import HttpResponse
 
+from api import httpcache
 from infra.redis import UNREACHABLE, get_redis, key, scripts
-from liveroom import httpcache
 
 from .filters import canonical_query_string
 from .models import Room
 
 log = logging.getLogger(__name__)
 VERSION_FIELD = ".version"
-ETAG_PREFIX = ".etag:"  # beside each stored answer, its ETag (liveroom.httpcache), so a 304 hashes nothing
+ETAG_PREFIX = ".etag:"  # beside each stored answer, its ETag (api.httpcache), so a 304 hashes nothing
 ROOM_COUNT_KEYS = (b"viewer_count", b"like_count")  # where a body holds a room's counts (the API's names)
 
 # KEYS: answers, version, stale copy.  ARGV: version read before the answer was computed, field,

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 import livecloud
 from infra.locks import exclusive
-from liveroom import metrics
+from monitoring import metrics
 
 from . import hooks, services
 from .models import Room

@@ -3,7 +3,7 @@ import time
 from celery import shared_task
 
 from infra.beat import once_per_interval
-from liveroom import metrics
+from monitoring import metrics
 
 from . import counters, sweeper
 from .signals import sweep_finished

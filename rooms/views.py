@@ -14,9 +14,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from api import httpcache
 from api.errors import Conflict
 from api.serializers import ErrorSerializer
-from liveroom import httpcache
 
 from . import counters, cursors, fastpath, listcache, selectors, services
 from .filters import RoomFilter
@@ -79,7 +79,7 @@ def idempotency_key(request):
     return value
 
 
-# HTTP caching of public answers (liveroom.httpcache), as the schema states it.
+# HTTP caching of public answers (api.httpcache), as the schema states it.
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     str,
@@ -221,7 +221,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return httpcache.private_json(self.request, body)
 
     def _cached(self, data, cache=True):
-        """A public answer (`liveroom.httpcache`: shared caches may keep it, ETag, 304), stored for
+        """A public answer (`api.httpcache`: shared caches may keep it, ETag, 304), stored for
         the fast path when the cache is on; `cache=False` (the caller's own view): a personal one."""
         if not cache or not isinstance(self.request.accepted_renderer, JSONRenderer):
             return Response(data)

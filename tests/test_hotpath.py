@@ -1,4 +1,4 @@
-"""The hot path (`liveroom.hotpath`): anonymous list, room, counter and Xiaozhibo requests skip the
+"""The hot path (`api.hotpath`): anonymous list, room, counter and Xiaozhibo requests skip the
 session / CSRF / auth / messages middleware, and get exactly the answers the whole stack gives."""
 
 import json
@@ -12,7 +12,7 @@ from rooms.models import Room
 from . import xiaozhibo_client as xzb
 
 pytestmark = pytest.mark.django_db
-HOT = "liveroom.hotpath.HotPathMiddleware"
+HOT = "api.hotpath.HotPathMiddleware"
 VOLATILE = {"Date"}
 
 

@@ -110,8 +110,8 @@ def test_other_formats_are_personal(api, list_cache, live_room, settings):
 
 
 def test_a_cached_page_keeps_its_etag_beside_it(api, list_cache, live_room):
+    from api.httpcache import etag
     from infra.redis import get_redis, key
-    from liveroom.httpcache import etag
     from rooms.listcache import ETAG_PREFIX, PageCache
 
     first = api.get(URL)

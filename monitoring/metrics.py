@@ -173,6 +173,6 @@ def push_exception(exception_type) -> None:
 
 
 def _recent():
-    from liveroom import recent
+    from monitoring import recent
 
     return recent
