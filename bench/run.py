@@ -58,16 +58,19 @@ REDIS_PIDS = [
 ]
 BASELINE = "/api/v1/bench/noop/"
 NOOP = "do-nothing DRF endpoint"
+CROWD = 10_000  # viewers of the heartbeat case's room
+HEARTBEAT = f"heartbeat, a room with {CROWD:,} viewers"
 # Run on both servers, side by side; every other case runs on SERVER only.
 HOT = {
     "list page 1",
     "detail of a live room",
     "like, one hot room",
+    HEARTBEAT,
     "Xiaozhibo FetchList page 1",
     "Xiaozhibo ChangeCount (a like)",
+    "list page 1 revalidated (304)",
+    "list cursor page 50, most viewers",
 }
-CROWD = 10_000  # viewers of the heartbeat case's room
-HEARTBEAT = f"heartbeat, a room with {CROWD:,} viewers"
 
 ENV = {
     "DATABASE_URL": DATABASE_URL,

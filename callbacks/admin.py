@@ -10,8 +10,8 @@ SIGN_VALUE = re.compile(r'("sign"\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "event_type", "stream_id", "sequence", "outcome", "repeats", "detail")
-    list_filter = ("outcome", "event_type")
+    list_display = ("received_at", "kind", "stream_id", "sequence", "outcome", "repeats", "detail")
+    list_filter = ("outcome", "kind")
     search_fields = ("stream_id", "sequence")
     date_hierarchy = "received_at"
     fields = readonly_fields = [

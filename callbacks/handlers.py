@@ -90,7 +90,7 @@ def on_push_exception(room, event: tencent.PushException):
 
 
 def _ended(event):
-    ends = CallbackEvent.objects.filter(stream_id=event.stream_id, event_type=Kind.STREAM_END, sequence=event.sequence)
+    ends = CallbackEvent.objects.filter(stream_id=event.stream_id, kind=Kind.STREAM_END, sequence=event.sequence)
     return ends.exclude(outcome__in=[Outcome.REJECTED, Outcome.DUPLICATE]).exists()
 
 
@@ -109,7 +109,7 @@ OUTCOME_LABELS = {
     Outcome.DUPLICATE: ("duplicate", ""),
     Outcome.NO_CHANGE: ("ignored", "no_change"),
     Outcome.UNKNOWN_STREAM: ("ignored", "unknown_stream"),
-    Outcome.IGNORED: ("ignored", "unhandled_event_type"),
+    Outcome.IGNORED: ("ignored", "unhandled_kind"),
 }
 
 
@@ -117,7 +117,7 @@ def dispatch(event: tencent.Event, raw: bytes) -> str:
     """Log and apply one verified callback; its outcome. Redeliveries are logged as duplicates."""
     fields = {
         "stream_id": event.stream_id,
-        "event_type": event.code,
+        "kind": event.code,
         "sequence": event.sequence,
         "event_time": event.event_time,
         "body": raw.decode("utf-8", errors="replace"),
@@ -158,12 +158,12 @@ def log_rejected(raw: bytes, payload, reason, *, now=None):
     stream_id, code = tencent.named(payload)
     fields = {
         "stream_id": stream_id[:128] if isinstance(stream_id, str) else "",
-        "event_type": code if type(code) is int and 0 <= code < 2**31 else None,
+        "kind": code if type(code) is int and 0 <= code < 2**31 else None,
         "body": raw[:REJECTED_BODY_LIMIT].decode("utf-8", errors="replace"),
         "detail": reason[:255],
     }
     minute = (now or timezone.now()).replace(second=0, microsecond=0)
-    key = _repeat_key(minute, reason, fields["stream_id"], fields["event_type"])
+    key = _repeat_key(minute, reason, fields["stream_id"], fields["kind"])
     if _repeated(key):
         return
     sampled = CallbackEvent.objects.filter(outcome=Outcome.REJECTED, received_at__gte=minute, repeat_key__isnull=False)
@@ -172,7 +172,7 @@ def log_rejected(raw: bytes, payload, reason, *, now=None):
         if _repeated(key):
             return
         detail = f"More refused callbacks this minute, not logged one by one; the first: {reason}"
-        fields.update(stream_id="", event_type=None, detail=detail[:255])
+        fields.update(stream_id="", kind=None, detail=detail[:255])
     try:
         with transaction.atomic():
             CallbackEvent.objects.create(**fields, outcome=Outcome.REJECTED, repeat_key=key)

@@ -21,7 +21,9 @@ class CallbackEvent(models.Model):
 
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     stream_id = models.CharField(max_length=128, blank=True, db_index=True)
-    event_type = models.IntegerField(null=True, blank=True)
+    kind = models.IntegerField(
+        null=True, blank=True, help_text="The number of the event's kind, as Tencent numbers them."
+    )
     sequence = models.CharField(max_length=64, blank=True)
     event_time = models.DateTimeField(null=True, blank=True)
     body = models.TextField(help_text="The request body as received (truncated when rejected).")
@@ -43,4 +45,4 @@ class CallbackEvent(models.Model):
         ordering = ["-received_at", "-id"]
 
     def __str__(self):
-        return f"{self.event_type} {self.stream_id} ({self.outcome})"
+        return f"{self.kind} {self.stream_id} ({self.outcome})"

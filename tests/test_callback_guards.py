@@ -95,7 +95,7 @@ def test_stream_end_without_sequence_for_a_known_push_changes_nothing(client, ro
     assert r.status_code == 200 and r.json() == {"code": 0}
     room.refresh_from_db()
     assert room.status == S.LIVE and room.push_sequence == "111"
-    logged = CallbackEvent.objects.get(event_type=0)
+    logged = CallbackEvent.objects.get(kind=0)
     assert logged.outcome == Outcome.IGNORED and "sequence" in logged.detail
 
 
@@ -175,7 +175,7 @@ def flood_old_log(rows, age_days):
         cursor.execute(
             f"""
             INSERT INTO {CallbackEvent._meta.db_table}
-                (received_at, stream_id, event_type, sequence, body, outcome, detail, repeats)
+                (received_at, stream_id, kind, sequence, body, outcome, detail, repeats)
             SELECT now() - make_interval(days => %s) - make_interval(secs => n), '8888_old' || n, 1, '',
                    repeat('x', 200), 'applied', '', 1
             FROM generate_series(1, %s) AS n

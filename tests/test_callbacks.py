@@ -90,7 +90,7 @@ def test_stream_end_for_an_older_push_sequence_is_ignored(client, room):
     assert r.status_code == 200 and r.json() == {"code": 0}
     room.refresh_from_db()
     assert room.status == S.LIVE and room.push_sequence == "222"
-    assert CallbackEvent.objects.filter(event_type=0).get().outcome == Outcome.NO_CHANGE
+    assert CallbackEvent.objects.filter(kind=0).get().outcome == Outcome.NO_CHANGE
 
 
 def test_push_older_than_the_last_applied_event_is_ignored(client, room):
@@ -178,7 +178,7 @@ def test_every_callback_is_logged_with_its_raw_body(client, room):
     post(client, body)
     event = CallbackEvent.objects.get()
     assert event.body == body
-    assert (event.stream_id, event.event_type, event.sequence) == (room.stream_id, 1, "42")
+    assert (event.stream_id, event.kind, event.sequence) == (room.stream_id, 1, "42")
     assert event.event_time is not None
 
 
@@ -355,7 +355,7 @@ def test_callback_log_older_than_the_retention_is_pruned(client, room, settings)
 
     post(client, signed("push", room.stream_id, sequence="1"))
     post(client, signed("screenshot", room.stream_id))
-    CallbackEvent.objects.filter(event_type=1).update(received_at=timezone.now() - timedelta(days=31))
+    CallbackEvent.objects.filter(kind=1).update(received_at=timezone.now() - timedelta(days=31))
     settings.CALLBACK_LOG_DAYS = 30
     assert prune_callback_log() == 1
-    assert list(CallbackEvent.objects.values_list("event_type", flat=True)) == [200]
+    assert list(CallbackEvent.objects.values_list("kind", flat=True)) == [200]

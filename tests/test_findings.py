@@ -187,7 +187,7 @@ def test_image_verdict_in_tencents_sample_shape_is_stored_as_a_flag(client, room
     assert (flag.kind, flag.suggestion, flag.label, flag.sub_label) == ("image", "review", "Porn", "SexyBehavior")
     assert (flag.labels, flag.scores, flag.score) == (["1"], [96], 96)
     assert flag.image_url == body["img"] and flag.captured_at.timestamp() == body["screenshotTime"]
-    logged = CallbackEvent.objects.get(event_type=317)
+    logged = CallbackEvent.objects.get(kind=317)
     assert (logged.stream_id, logged.outcome) == (room.stream_id, CallbackEvent.Outcome.APPLIED)
 
 
