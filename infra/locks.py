@@ -44,10 +44,14 @@ def _redis_lock(name, timeout):
 
 def _release(lock):
     """Release a Redis lock, riding out a failover (a few seconds without a primary, and the
-    circuit breaker's pause after it); past that it expires by itself after its timeout."""
+    circuit breaker's pause after it); past that it expires by itself after its timeout.
+
+    The breaker lets one trial through per pause, so a promotion that takes a little longer than
+    one pause is seen only at the next trial: the wait covers two pauses and then some. Giving up
+    sooner would leave the lock held until its timeout, and no sweep would run meanwhile."""
     from redis.exceptions import ConnectionError, LockError, TimeoutError
 
-    deadline = time.monotonic() + getattr(settings, "REDIS_BREAKER_SECONDS", 0) + 5
+    deadline = time.monotonic() + 2 * getattr(settings, "REDIS_BREAKER_SECONDS", 0) + 10
     while True:
         try:
             lock.release()
