@@ -41,6 +41,11 @@ HOT_VIEWS = {
 PREFIXES = ("/api/v1/rooms/", "/interface.php")
 
 
+def has_credentials(request):
+    """True when `request` carries a Token or a session cookie: only then can who sends it matter."""
+    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 def _anonymous(request):
     """What AuthenticationMiddleware gives a request without a session; reading it makes the
     answer depend on the cookie (`Vary: Cookie`), as reading the session would."""
@@ -94,7 +99,7 @@ class HotPathMiddleware:
         path = request.path_info
         if not path.startswith(PREFIXES) or request.method not in ("GET", "POST"):
             return None
-        if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if has_credentials(request):
             return None
         match = _resolve(path)
         if match is None or HOT_VIEWS.get(match.url_name) != request.method:

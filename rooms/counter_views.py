@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from api.errors import Conflict, exception_handler
+from api.hotpath import has_credentials
 from api.parsers import NESTED_TOO_DEEP
 
 from . import counters
@@ -115,7 +116,7 @@ def not_live_error(pk):
 def user_id(request):
     """The id of the signed-in user sending `request`, or None; only requests that carry
     credentials are authenticated (bad ones: 401, a session without its CSRF token: 403)."""
-    if "HTTP_AUTHORIZATION" not in request.META and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    if not has_credentials(request):
         return None
     user = Request(request, authenticators=[auth() for auth in AUTHENTICATORS]).user
     return user.pk if user.is_authenticated else None

@@ -4,9 +4,8 @@ bytes). Anything else returns None and DRF handles the request as usual (another
 for, a miss). The counter actions have views of their own (`rooms.counter_views`).
 """
 
-from django.conf import settings
-
 from api import httpcache
+from api.hotpath import has_credentials
 from infra.redis import UNREACHABLE
 
 from . import listcache
@@ -22,7 +21,7 @@ def answer(view, request, pk):
             view.response_cache = listcache.PageCache.for_request(request)
         elif action == "retrieve":
             view.response_cache = listcache.RoomCache.for_room(pk)
-            if _has_credentials(request):
+            if has_credentials(request):
                 return None  # it may be the owner, whose answer carries the stream's health (never cached)
         if view.response_cache is not None and (body := _cached(view)) is not None:
             return httpcache.public_json(request, body, view.response_cache.etag)
@@ -35,10 +34,6 @@ def _cached(view):
     except UNREACHABLE:  # answered from the database, and not stored
         view.response_cache = None
         return None
-
-
-def _has_credentials(request):
-    return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
 def _plain_json(request):
