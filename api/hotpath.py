@@ -28,6 +28,7 @@ from django.utils.functional import SimpleLazyObject
 
 from api.errors import dependency_failure, unavailable_response
 
+HOT_PATH = "api.hotpath.HotPathMiddleware"  # as MIDDLEWARE names it
 # URL names (`liveroom.urls` and the apps' urls) whose anonymous requests take the hot path.
 HOT_VIEWS = {
     "room-list": "GET",
@@ -54,7 +55,7 @@ def _anonymous(request):
 
 
 @lru_cache(maxsize=4096)
-def _resolve(path):
+def resolve(path):
     """The ResolverMatch of `path`, or None; hot rooms' paths repeat, so they are remembered
     (a match is never changed after resolving, as Django's own handler shares it too)."""
     try:
@@ -66,7 +67,7 @@ def _resolve(path):
 @receiver(setting_changed)
 def _forget_paths(setting, **kwargs):
     if setting == "ROOT_URLCONF":  # as Django forgets its resolvers
-        _resolve.cache_clear()
+        resolve.cache_clear()
 
 
 class HotPathMiddleware:
@@ -101,7 +102,7 @@ class HotPathMiddleware:
             return None
         if has_credentials(request):
             return None
-        match = _resolve(path)
+        match = resolve(path)
         if match is None or HOT_VIEWS.get(match.url_name) != request.method:
             return None
         return match

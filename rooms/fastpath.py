@@ -14,26 +14,39 @@ from . import listcache
 def answer(view, request, pk):
     """The response, or None to let DRF handle the request. Sets `view.response_cache`, the
     cache entry a list or retrieve should fill after a miss (None when caching does not apply)."""
-    view.response_cache = None
-    if request.method == "GET" and _plain_json(request):
-        action = view.action_map.get("get")
-        if action == "list":
-            view.response_cache = listcache.PageCache.for_request(request)
-        elif action == "retrieve":
-            view.response_cache = listcache.RoomCache.for_room(pk)
-            if has_credentials(request):
-                return None  # it may be the owner, whose answer carries the stream's health (never cached)
-        if view.response_cache is not None and (body := _cached(view)) is not None:
-            return httpcache.public_json(request, body, view.response_cache.etag)
-    return None
+    view.response_cache, body = lookup(request, view.action_map.get("get"), pk)
+    return None if body is None else httpcache.public_json(request, body, view.response_cache.etag)
 
 
-def _cached(view):
+def cached_response(request, action, pk=None):
+    """The public answer to a GET of `action` straight from the cache, or None (`api.front`)."""
+    entry, body = lookup(request, action, pk)
+    return None if body is None else httpcache.public_json(request, body, entry.etag)
+
+
+def lookup(request, action, pk=None):
+    """(entry, body): the cache entry of a GET of `action` ("list" or "retrieve" of room `pk`) and
+    the answer it holds, or None. The entry is None where caching does not apply (another format
+    asked for, caching off, a query the list refuses); the body is None on a miss, for a caller
+    who may be the room's owner (whose answer carries the stream's health, never cached), and
+    while Redis cannot be reached (the entry is None then too: answered from the database, and
+    not stored)."""
+    if request.method != "GET" or not _plain_json(request):
+        return None, None
+    if action == "list":
+        entry = listcache.PageCache.for_request(request)
+    elif action == "retrieve":
+        entry = listcache.RoomCache.for_room(pk)
+        if entry is not None and has_credentials(request):
+            return entry, None
+    else:
+        return None, None
+    if entry is None:
+        return None, None
     try:
-        return view.response_cache.get()
-    except UNREACHABLE:  # answered from the database, and not stored
-        view.response_cache = None
-        return None
+        return entry, entry.get()
+    except UNREACHABLE:
+        return None, None
 
 
 def _plain_json(request):
