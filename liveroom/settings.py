@@ -271,6 +271,8 @@ CALLBACK_EVENT_MAX_AHEAD = env_int("CALLBACK_EVENT_MAX_AHEAD", 5 * 60, minimum=0
 CALLBACK_REFUSED_PER_MINUTE = env_int("CALLBACK_REFUSED_PER_MINUTE", 20, minimum=1)
 CALLBACK_PRUNE_BATCH = env_int("CALLBACK_PRUNE_BATCH", 5000, minimum=1)  # log rows deleted per statement
 ROOM_LIST_CACHE_TTL = env_int("ROOM_LIST_CACHE_TTL", 5, minimum=0)  # seconds a list page is cached (Redis); 0 = off
+# How long a request for a list page that another request is computing waits for its answer.
+ROOM_LIST_FILL_WAIT_MS = env_int("ROOM_LIST_FILL_WAIT_MS", 250, minimum=0)
 # Seconds past that a cached list page or live room is still served while the database is unreachable.
 STALE_IF_ERROR = env_int("STALE_IF_ERROR", 60, minimum=0)
 # Seconds a cursor walk of a count ordering keeps its snapshot of the order (Redis); 0 = walk a keyset.

@@ -19,14 +19,16 @@ def answer(view, request, pk):
 
 
 def cached_response(request, action, pk=None):
-    """The public answer to a GET of `action` straight from the cache, or None (`api.front`)."""
-    entry, body = lookup(request, action, pk)
+    """The public answer to a GET of `action` straight from the cache, or None (`api.front`: a
+    miss is left to Django, which fills or waits)."""
+    entry, body = lookup(request, action, pk, fill=False)
     return None if body is None else httpcache.public_json(request, body, entry.etag)
 
 
-def lookup(request, action, pk=None):
+def lookup(request, action, pk=None, fill=True):
     """(entry, body): the cache entry of a GET of `action` ("list" or "retrieve" of room `pk`) and
-    the answer it holds, or None. The entry is None where caching does not apply (another format
+    the answer it holds, or None. A list page's miss with `fill` claims filling the entry, or
+    waits for the request that did (`listcache.PageCache.wait`). The entry is None where caching does not apply (another format
     asked for, caching off, a query the list refuses); the body is None on a miss, for a caller
     who may be the room's owner (whose answer carries the stream's health, never cached), and
     while Redis cannot be reached (the entry is None then too: answered from the database, and
@@ -44,7 +46,13 @@ def lookup(request, action, pk=None):
     if entry is None:
         return None, None
     try:
-        return entry, entry.get()
+        if action != "list":
+            return entry, entry.get()
+        # A page missed while another request fills it: wait for that answer (listcache).
+        body = entry.get(claim=fill)
+        if body is None and fill and not entry.claimed:
+            body = entry.wait()
+        return entry, body
     except UNREACHABLE:
         return None, None
 

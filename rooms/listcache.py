@@ -10,8 +10,16 @@ ROOM_LIST_CACHE_TTL after its first answer: counts on a cached page lag by no mo
 and a cached room gets its current counts from Redis with the lookup. Signed play URLs stay valid
 that long: their expiry is rounded up to a minute and lies PLAY_URL_TTL ahead.
 
-A lookup is one round trip: HMGET for a page (the bytes come back as stored), a script for a
+A lookup is one round trip: a script for a page (the bytes come back as stored), a script for a
 room (its counts live in another key).
+
+One fill at a time: when a page is missing (the hash expired, or an invalidation dropped it), the
+lookup that misses it also claims its filling (`SET NX`, FILL_CLAIM_MS) in the same round trip.
+Only the claimant computes it; the other requests for that page poll for the answer (every
+FILL_POLL_MS, up to ROOM_LIST_FILL_WAIT_MS) instead of all computing the same page at once, and
+compute it themselves if it has not come by then (the claimant was slow, failed, or its answer
+was refused as computed before an invalidation). Storing the answer, or an error answer, ends the
+claim.
 
 Stale if error: each answer is also kept under a key of its own for ROOM_LIST_CACHE_TTL +
 STALE_IF_ERROR seconds, which invalidation leaves alone. While the database cannot be reached
@@ -20,10 +28,12 @@ database restart. Searches are not kept (free text would grow it without bound).
 cannot be reached, a lookup is a miss and nothing is stored.
 """
 
+import contextlib
 import functools
 import hashlib
 import logging
 import re
+import time
 
 import redis
 from django.conf import settings
@@ -40,14 +50,29 @@ VERSION_FIELD = ".version"
 ETAG_PREFIX = ".etag:"  # beside each stored answer, its ETag (api.httpcache), so a 304 hashes nothing
 ROOM_COUNT_KEYS = (b"viewer_count", b"like_count")  # where a body holds a room's counts (the API's names)
 
-# KEYS: answers, version, stale copy.  ARGV: version read before the answer was computed, field,
-# body, ttl, ttl of the stale copy (0: none), ETag.
+FILL_CLAIM_MS = 2000  # a claim to fill a page outlives a claimant that died by this much
+FILL_POLL_MS = 5
+
+# KEYS: answers, version, stale copy, fill claim.  ARGV: version read before the answer was
+# computed, field, body, ttl, ttl of the stale copy (0: none), ETag.
 _STORE = f"""
+redis.call('DEL', KEYS[4])
 if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3], '{ETAG_PREFIX}' .. ARGV[2], ARGV[6])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 if ARGV[5] ~= '0' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[5]) end
 return 1
+"""
+
+# KEYS: answers, version, fill claim.  ARGV: field, the claim's lifetime in ms (0: claim nothing).
+# Returns {body, version, etag} on a hit, {false, version, false, claimed (0 / 1)} on a miss.
+_LOOKUP_PAGE = f"""
+local found = redis.call('HMGET', KEYS[1], ARGV[1], '{VERSION_FIELD}', '{ETAG_PREFIX}' .. ARGV[1])
+if found[1] then return found end
+local version = found[2] or redis.call('GET', KEYS[2]) or '0'
+local claimed = 0
+if ARGV[2] ~= '0' and redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[2]) then claimed = 1 end
+return {{false, version, false, claimed}}
 """
 
 # KEYS: answers, version, counts.  ARGV: field, room id.
@@ -83,13 +108,14 @@ class _Entry:
     version = None
     keeps_stale = True
     etag = None  # the stored answer's ETag, when `get()` found one that needs no change
+    claimed = False  # True once `get()` missed and claimed the filling of this entry
 
     def set(self, body: bytes, etag: str | None = None):
         """Store an answer computed after `get()`, unless the cache was dropped in between."""
         stale_ttl = settings.ROOM_LIST_CACHE_TTL + settings.STALE_IF_ERROR if self._keeps_stale() else 0
         try:
             _scripts().store(
-                keys=[key("answers"), key("answers", "version"), self._stale_key()],
+                keys=[key("answers"), key("answers", "version"), self._stale_key(), self._claim_key()],
                 args=[
                     self.version,
                     self.field,
@@ -108,6 +134,16 @@ class _Entry:
             return get_redis().get(self._stale_key()) if self._keeps_stale() else None
         except UNREACHABLE:
             return None
+
+    def release(self):
+        """Give up a claim to fill this entry (the answer is an error, or will not be stored)."""
+        if self.claimed:
+            self.claimed = False
+            with contextlib.suppress(UNREACHABLE):  # else it expires by itself
+                get_redis().delete(self._claim_key())
+
+    def _claim_key(self):
+        return key("answers", "filling", self.field)
 
     def _keeps_stale(self):
         return self.keeps_stale and settings.STALE_IF_ERROR > 0
@@ -137,14 +173,28 @@ class PageCache(_Entry):
         query = canonical_query_string(request.META.get("QUERY_STRING", ""))
         return None if query is None else cls(request, query)
 
-    def get(self) -> bytes | None:
-        body, self.version, etag = get_redis().hmget(
-            key("answers"), [self.field, VERSION_FIELD, ETAG_PREFIX + self.field]
+    def get(self, claim=False) -> bytes | None:
+        """The stored answer, or None; with `claim`, a miss also claims its filling when no one
+        else has (`claimed`)."""
+        body, self.version, etag, *claimed = _scripts().page(
+            keys=[key("answers"), key("answers", "version"), self._claim_key()],
+            args=[self.field, FILL_CLAIM_MS if claim else 0],
         )
         self.etag = etag.decode() if etag else None
-        if body is None and self.version is None:  # no answers stored: read the version now
-            self.version = get_redis().get(key("answers", "version")) or b"0"
+        self.claimed = bool(claimed and claimed[0])
         return body
+
+    def wait(self) -> bytes | None:
+        """After a miss someone else claimed: the answer they store, or None once this request
+        should compute it itself (ROOM_LIST_FILL_WAIT_MS went by, or the claim was given up and
+        is now this request's)."""
+        deadline = time.monotonic() + settings.ROOM_LIST_FILL_WAIT_MS / 1000
+        while time.monotonic() < deadline:
+            time.sleep(FILL_POLL_MS / 1000)
+            body = self.get(claim=True)
+            if body is not None or self.claimed:
+                return body
+        return None
 
 
 class AnswerCache(_Entry):
@@ -254,7 +304,7 @@ def invalidate():
             log.warning("cached answers not invalidated, Redis unreachable; they expire by themselves")
 
 
-_scripts = scripts(store=_STORE, room=_LOOKUP_ROOM, bound=_LOOKUP_BOUND)
+_scripts = scripts(store=_STORE, page=_LOOKUP_PAGE, room=_LOOKUP_ROOM, bound=_LOOKUP_BOUND)
 
 
 def follow_status(room_id, old_status, new_status):

@@ -145,6 +145,8 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """The database cannot be reached: a list page or live room answered before is served as
         it was, up to STALE_IF_ERROR past its freshness (`listcache`); anything else is a 503."""
         cache = getattr(self, "response_cache", None)
+        if cache is not None:
+            cache.release()  # an error answer is not stored: whoever waits for it computes their own
         if cache is not None and isinstance(exc, db.OperationalError | db.InterfaceError):
             body = cache.stale()
             if body is not None:

@@ -183,3 +183,69 @@ def test_cached_room_counts_never_touch_its_text(api, list_cache, make_room, str
         counters.join(room.pk, counters.new_viewer())
     body = api.get(f"{URL}{room.pk}/").json()
     assert (body["title"], body["viewer_count"], body["like_count"]) == (title, 2, 0)
+
+
+def page_entry(params=None):
+    """The cache entry `api.get(URL, params)` uses (its host is the test client's)."""
+    from django.test import RequestFactory
+
+    return listcache.PageCache.for_request(RequestFactory().get(URL, params or {}))
+
+
+def test_a_miss_claims_the_fill_and_storing_ends_the_claim(api, list_cache, live_room):
+    claim = page_entry()._claim_key()
+    entry = page_entry()
+    assert entry.get(claim=True) is None and entry.claimed
+    assert get_redis().exists(claim)
+    assert not page_entry().get(claim=True) and get_redis().exists(claim)  # one claimant only
+    get_redis().delete(claim)
+    api.get(URL)  # a miss: claims, computes, stores
+    assert not get_redis().exists(claim)
+    assert page_entry().get(claim=True) is not None
+
+
+def test_a_page_someone_else_fills_is_waited_for_not_computed(
+    api, list_cache, live_room, django_assert_num_queries, settings
+):
+    import threading
+
+    settings.ROOM_LIST_FILL_WAIT_MS = 5000
+    expected = api.get(URL).content
+    listcache.invalidate()
+    filler = page_entry()
+    assert filler.get(claim=True) is None and filler.claimed  # another request is computing it
+    timer = threading.Timer(0.2, filler.set, args=[expected])
+    timer.start()
+    try:
+        with django_assert_num_queries(0):
+            answer = api.get(URL)
+    finally:
+        timer.join()
+    assert answer.status_code == 200 and answer.content == expected
+
+
+def test_a_fill_that_does_not_come_is_computed_after_the_wait(
+    api, list_cache, live_room, django_assert_num_queries, settings
+):
+    import time
+
+    settings.ROOM_LIST_FILL_WAIT_MS = 300
+    assert page_entry().get(claim=True) is None  # claimed by a request that never stores
+    started = time.monotonic()
+    with django_assert_num_queries(3):
+        assert ids(api.get(URL)) == [live_room.pk]
+    assert time.monotonic() - started >= 0.3
+
+
+def test_an_error_answer_ends_the_claim(api, list_cache, live_room):
+    assert api.get(URL, {"page": 3}).status_code == 404
+    assert not get_redis().exists(page_entry({"page": 3})._claim_key())
+
+
+def test_a_waiting_request_takes_over_a_claim_given_up(api, list_cache, live_room, settings):
+    settings.ROOM_LIST_FILL_WAIT_MS = 5000
+    other = page_entry()
+    assert other.get(claim=True) is None
+    other.release()
+    waiting = page_entry()
+    assert waiting.wait() is None and waiting.claimed  # its turn to compute, at once
