@@ -5,10 +5,13 @@ a list page under a digest of its host and its parameters as the list reads them
 `previous` links name the host; `?page=01`, `?page=1` and no `page` share one entry), a live room under its id (it is the same for everyone who may see it). Any change of the
 list's membership, or of a listed room, drops the whole hash and bumps `version` in one step (a
 `follow_status`, called once a status change commits); an answer computed before the change carries the old
-version and is not stored. So membership is never stale. The hash expires at most
-ROOM_LIST_CACHE_TTL after its first answer: counts on a cached page lag by no more than that,
-and a cached room gets its current counts from Redis with the lookup. Signed play URLs stay valid
-that long: their expiry is rounded up to a minute and lies PLAY_URL_TTL ahead.
+version and is not stored. So membership is never stale. Each answer is served for at most
+ROOM_LIST_CACHE_TTL after it was computed (its `.at:` field, in Redis's clock): counts on a cached
+page lag by no more than that, and a cached room gets its current counts from Redis with the
+lookup. Signed play URLs stay valid that long: their expiry is rounded up to a minute and lies
+PLAY_URL_TTL ahead. The hash expires ROOM_LIST_CACHE_TTL after the last answer stored, and a store
+that finds MAX_FIELDS fields in it drops it first, so a flood of distinct searches cannot grow it
+without bound.
 
 A lookup is one round trip: a script for a page (the bytes come back as stored), a script for a
 room (its counts live in another key).
@@ -19,7 +22,9 @@ Only the claimant computes it; the other requests for that page poll for the ans
 FILL_POLL_MS, up to ROOM_LIST_FILL_WAIT_MS) instead of all computing the same page at once, and
 compute it themselves if it has not come by then (the claimant was slow, failed, or its answer
 was refused as computed before an invalidation). Storing the answer, or an error answer, ends the
-claim.
+claim. Ahead of expiry: the first lookup of a page older than REFRESH_AT of its lifetime claims
+it the same way and computes it again, while every other request keeps getting the stored answer,
+so a page in demand is replaced before it expires and never misses for it.
 
 Stale if error: each answer is also kept under a key of its own for ROOM_LIST_CACHE_TTL +
 STALE_IF_ERROR seconds, which invalidation leaves alone. While the database cannot be reached
@@ -52,51 +57,87 @@ ROOM_COUNT_KEYS = (b"viewer_count", b"like_count")  # where a body holds a room'
 
 FILL_CLAIM_MS = 2000  # a claim to fill a page outlives a claimant that died by this much
 FILL_POLL_MS = 5
+REFRESH_AT = 0.8  # of ROOM_LIST_CACHE_TTL: a page this old is computed again ahead of its expiry
+AT_PREFIX = ".at:"  # beside each stored answer, when it was stored (ms, Redis's clock)
+MAX_FIELDS = 30_000  # 10,000 answers (three fields each): a store beyond drops the hash first
+
+_NOW_MS = (
+    "local clock = redis.call('TIME')\nlocal now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)"
+)
 
 # KEYS: answers, version, stale copy, fill claim.  ARGV: version read before the answer was
 # computed, field, body, ttl, ttl of the stale copy (0: none), ETag.
 _STORE = f"""
 redis.call('DEL', KEYS[4])
 if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3], '{ETAG_PREFIX}' .. ARGV[2], ARGV[6])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+if redis.call('HLEN', KEYS[1]) >= {MAX_FIELDS} then redis.call('DEL', KEYS[1]) end
+{_NOW_MS}
+redis.call('HSET', KEYS[1], '{VERSION_FIELD}', ARGV[1], ARGV[2], ARGV[3], '{ETAG_PREFIX}' .. ARGV[2], ARGV[6],
+           '{AT_PREFIX}' .. ARGV[2], string.format('%d', now))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[5] ~= '0' then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[5]) end
 return 1
 """
 
-# KEYS: answers, version, fill claim.  ARGV: field, the claim's lifetime in ms (0: claim nothing).
-# Returns {body, version, etag} on a hit, {false, version, false, claimed (0 / 1)} on a miss.
-_LOOKUP_PAGE = f"""
-local found = redis.call('HMGET', KEYS[1], ARGV[1], '{VERSION_FIELD}', '{ETAG_PREFIX}' .. ARGV[1])
-if found[1] then return found end
+# The age in ms of the answer stored at `at` (its AT_PREFIX field), or nil without one.
+_AGE = f"""
+local function age(at)
+  if not at then return nil end
+  {_NOW_MS}
+  return now - tonumber(at)
+end
+"""
+
+# KEYS: answers, version, fill claim.  ARGV: field, the claim's lifetime in ms (0: claim nothing),
+# ttl in ms, the age in ms past which one request refreshes the answer ahead of its expiry.
+# Returns {body, version, etag} on a hit, {false, version, false, claimed (0 / 1)} on a miss:
+# no answer, one older than the ttl, or one due for refreshing that this request has claimed.
+_LOOKUP_PAGE = f"""{_AGE}
+local found = redis.call('HMGET', KEYS[1], ARGV[1], '{VERSION_FIELD}', '{ETAG_PREFIX}' .. ARGV[1],
+                         '{AT_PREFIX}' .. ARGV[1])
+local old = found[1] and age(found[4])
+local claim = ARGV[2] ~= '0'
+if old and old < tonumber(ARGV[3]) then
+  if claim and old >= tonumber(ARGV[4]) and redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[2]) then
+    return {{false, found[2], false, 1}}
+  end
+  return {{found[1], found[2], found[3]}}
+end
 local version = found[2] or redis.call('GET', KEYS[2]) or '0'
 local claimed = 0
-if ARGV[2] ~= '0' and redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[2]) then claimed = 1 end
+if claim and redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[2]) then claimed = 1 end
 return {{false, version, false, claimed}}
 """
 
-# KEYS: answers, version, counts.  ARGV: field, room id.
+# KEYS: answers, version, counts.  ARGV: field, room id, ttl in ms.
 # Returns {version, body, viewer_count, like_count}; body and counts may be nil.
-_LOOKUP_ROOM = """
-local body = redis.call('HGET', KEYS[1], ARGV[1])
+_LOOKUP_ROOM = f"""{_AGE}
+local found = redis.call('HMGET', KEYS[1], ARGV[1], '{AT_PREFIX}' .. ARGV[1])
 local version = redis.call('GET', KEYS[2]) or '0'
-if not body then return {version} end
+local old = found[1] and age(found[2])
+if not old or old >= tonumber(ARGV[3]) then return {{version}} end
 local counts = redis.call('HMGET', KEYS[3], ARGV[2] .. ':viewer_count', ARGV[2] .. ':like_count')
-return {version, body, counts[1], counts[2]}
+return {{version, found[1], counts[1], counts[2]}}
 """
 
 
-# KEYS: answers, version, counts.  ARGV: field. The field holds "{room id}\n{body}".
+# KEYS: answers, version, counts.  ARGV: field, ttl in ms. The field holds "{room id}\n{body}".
 # Returns {version, body, viewer_count, like_count}; body and counts may be nil.
-_LOOKUP_BOUND = """
-local entry = redis.call('HGET', KEYS[1], ARGV[1])
+_LOOKUP_BOUND = f"""{_AGE}
+local found = redis.call('HMGET', KEYS[1], ARGV[1], '{AT_PREFIX}' .. ARGV[1])
 local version = redis.call('GET', KEYS[2]) or '0'
-if not entry then return {version} end
+local old = found[1] and age(found[2])
+if not old or old >= tonumber(ARGV[2]) then return {{version}} end
+local entry = found[1]
 local newline = string.find(entry, '\\n', 1, true)
 local room = string.sub(entry, 1, newline - 1)
 local counts = redis.call('HMGET', KEYS[3], room .. ':viewer_count', room .. ':like_count')
-return {version, string.sub(entry, newline + 1), counts[1], counts[2]}
+return {{version, string.sub(entry, newline + 1), counts[1], counts[2]}}
 """
+
+
+def _ttl_ms():
+    return settings.ROOM_LIST_CACHE_TTL * 1000
 
 
 def enabled() -> bool:
@@ -178,7 +219,7 @@ class PageCache(_Entry):
         else has (`claimed`)."""
         body, self.version, etag, *claimed = _scripts().page(
             keys=[key("answers"), key("answers", "version"), self._claim_key()],
-            args=[self.field, FILL_CLAIM_MS if claim else 0],
+            args=[self.field, FILL_CLAIM_MS if claim else 0, _ttl_ms(), int(_ttl_ms() * REFRESH_AT)],
         )
         self.etag = etag.decode() if etag else None
         self.claimed = bool(claimed and claimed[0])
@@ -229,7 +270,7 @@ class RoomAnswerCache(AnswerCache):
 
     def get(self) -> bytes | None:
         reply = _scripts().bound(
-            keys=[key("answers"), key("answers", "version"), key("counters", "counts")], args=[self.field]
+            keys=[key("answers"), key("answers", "version"), key("counters", "counts")], args=[self.field, _ttl_ms()]
         )
         self.version = reply[0]
         if len(reply) == 1:
@@ -252,7 +293,8 @@ class RoomCache(_Entry):
 
     def get(self) -> bytes | None:
         reply = _scripts().room(
-            keys=[key("answers"), key("answers", "version"), key("counters", "counts")], args=[self.field, self.room_id]
+            keys=[key("answers"), key("answers", "version"), key("counters", "counts")],
+            args=[self.field, self.room_id, _ttl_ms()],
         )
         self.version = reply[0]
         if len(reply) == 1:

@@ -249,3 +249,49 @@ def test_a_waiting_request_takes_over_a_claim_given_up(api, list_cache, live_roo
     other.release()
     waiting = page_entry()
     assert waiting.wait() is None and waiting.claimed  # its turn to compute, at once
+
+
+def age_answer(field, ms):
+    """Make the stored answer `field` look `ms` older than it is."""
+    at = listcache.AT_PREFIX + field
+    client = get_redis()
+    client.hset(key("answers"), at, int(client.hget(key("answers"), at)) - ms)
+
+
+def test_an_answer_is_served_for_its_lifetime_only(api, list_cache, live_room, django_assert_num_queries):
+    room = f"{URL}{live_room.pk}/"
+    api.get(URL), api.get(room)
+    with django_assert_num_queries(0):
+        api.get(URL), api.get(room)
+    age_answer(page_entry().field, list_cache * 1000)
+    age_answer(f"room:{live_room.pk}", list_cache * 1000)
+    with django_assert_num_queries(3):
+        assert ids(api.get(URL)) == [live_room.pk]
+    with django_assert_num_queries(1):
+        assert api.get(room).status_code == 200
+
+
+def test_a_page_near_its_expiry_is_refreshed_by_one_request_while_the_others_get_it(
+    api, list_cache, live_room, django_assert_num_queries
+):
+    stored = api.get(URL).content
+    field = page_entry().field
+    age_answer(field, int(list_cache * 1000 * listcache.REFRESH_AT))
+    refresher = page_entry()
+    assert refresher.get(claim=True) is None and refresher.claimed  # this one computes it again ...
+    with django_assert_num_queries(0):
+        assert api.get(URL).content == stored  # ... while the others get the stored answer
+    refresher.release()
+    with django_assert_num_queries(3):  # the next request claims it and computes it
+        assert api.get(URL).content == stored
+    with django_assert_num_queries(0):
+        api.get(URL)  # stored again, with a new age
+    at = int(get_redis().hget(key("answers"), listcache.AT_PREFIX + field))
+    assert int(get_redis().time()[0]) * 1000 - at < list_cache * 1000 * listcache.REFRESH_AT
+
+
+def test_a_store_into_a_full_hash_drops_it_first(api, list_cache, live_room):
+    get_redis().hset(key("answers"), mapping={f"list:filler{i}": b"x" for i in range(listcache.MAX_FIELDS)})
+    api.get(URL)
+    assert get_redis().hlen(key("answers")) == 4  # the version, and the page's body, ETag and time
+    assert api.get(URL).status_code == 200 and get_redis().hlen(key("answers")) == 4
