@@ -2,16 +2,17 @@
 
 A cached list page or live room is fixed bytes in Redis, one round trip away. Yet the handler
 around that lookup (the request signals, the whole middleware chain, resolving, the view's
-dispatch, the response's close) costs more CPU than the lookup and the server together: a
-cached list page took 0.27 ms of CPU through Django and takes 0.12 ms here, most of it the Redis
-client (README, "The production front"). So `CachedAnswerFront` wraps the WSGI application. A
+dispatch, the response's close) costs more CPU than the lookup itself: a cached list page took
+0.27-0.31 ms of CPU through Django and takes 0.19-0.24 ms here, about 0.10 ms of it the Redis
+client (README, "The WSGI front"). So `CachedAnswerFront` wraps the WSGI application. A
 GET without credentials whose view offers `cached_answer(request, action, **kwargs)` (the room
 list and a room's detail: `rooms.fastpath.cached_response`) is looked up first; on a hit, the
 answer passes through the middleware above the hot path (`api.hotpath`: security headers,
 metrics, cache headers, X-Frame-Options), so it carries every header and is counted as the
 whole stack would, and goes out. A miss, a request with credentials, Redis unreachable, an error,
 anything else: the Django application answers, as without the front (and handles what the
-lookup raised, as any view's exception).
+lookup raised, as any view's exception). After a miss the view fills the entry the front looked
+up (`rooms.fastpath.FRONT_MISS`), so the miss costs one lookup, not two.
 
 What a hit leaves out: the request_started / request_finished signals, whose receivers
 (`reset_queries`, `close_old_connections`) have nothing to do for a request that touches no

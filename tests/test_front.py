@@ -12,6 +12,7 @@ from django.core import signals
 from django.db import close_old_connections
 from django.test import override_settings
 
+from api.hotpath import HOT_PATH as HOT
 from infra import redis as infra_redis
 from liveroom.wsgi import application as front
 from liveroom.wsgi import django_application
@@ -22,7 +23,6 @@ from rooms.views import RoomViewSet
 from .test_metrics import scrape, value
 
 pytestmark = pytest.mark.django_db
-HOT = "api.hotpath.HotPathMiddleware"
 CACHED = [
     "/api/v1/rooms/",
     "/api/v1/rooms/?ordering=-viewer_count&page_size=5",
@@ -192,3 +192,12 @@ def test_a_room_that_went_off_air_is_not_answered_from_the_front(rooms, wsgi):
     Room.objects.filter(pk=rooms["live"]).update(status=Room.Status.CLOSED)
     listcache.invalidate()  # what a status change does once it commits (listcache.follow_status)
     assert wsgi(front, path)[0] == "404 Not Found"
+
+
+def test_a_miss_through_the_front_looks_up_once(rooms, wsgi, django_assert_num_queries, redis_round_trips):
+    redis_round_trips.clear()
+    with django_assert_num_queries(3):
+        status, _, body = wsgi(front, "/api/v1/rooms/")
+    assert status == "200 OK"
+    assert len(redis_round_trips) == 3  # the front's lookup, the page's counts, the store
+    assert wsgi(front, "/api/v1/rooms/")[2] == body
