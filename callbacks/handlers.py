@@ -109,7 +109,7 @@ OUTCOME_LABELS = {
     Outcome.DUPLICATE: ("duplicate", ""),
     Outcome.NO_CHANGE: ("ignored", "no_change"),
     Outcome.UNKNOWN_STREAM: ("ignored", "unknown_stream"),
-    Outcome.IGNORED: ("ignored", "unhandled_kind"),
+    Outcome.IGNORED: ("ignored", "unhandled_event_type"),
 }
 
 

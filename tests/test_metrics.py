@@ -106,6 +106,7 @@ def test_callbacks_are_counted_by_type_outcome_and_reason(client, make_room, str
     assert post(push).status_code == 200  # a redelivery
     assert post(signed(room.stream_id, sign="0" * 32)).status_code == 403
     assert post(signed("8888_nobody")).status_code == 200
+    assert post(signed(room.stream_id, event_type=332, sequence="43")).status_code == 200  # no handler
     after = scrape(client)
 
     def moved(**labels):
@@ -115,6 +116,7 @@ def test_callbacks_are_counted_by_type_outcome_and_reason(client, make_room, str
     assert moved(event_type="1", outcome="duplicate", reason="") == 1
     assert moved(event_type="1", outcome="refused", reason="bad_sign") == 1
     assert moved(event_type="1", outcome="ignored", reason="unknown_stream") == 1
+    assert moved(event_type="332", outcome="ignored", reason="unhandled_event_type") == 1
 
 
 def test_a_sweep_and_a_cloud_error_move_their_counters(client, simulator, make_room, streamer, metrics_open):
